@@ -1,0 +1,329 @@
+"""`LumaClient`: every operation is a dialect's request sent through the transport."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
+from typing import Any, Self
+
+import anyio
+import msgspec
+
+from ._download import download_to, target_path
+from ._errors import (
+    BadRequestError,
+    LumaError,
+    NotFoundError,
+    ProtocolError,
+    ServerError,
+    SubmissionUncertainError,
+    TransportError,
+)
+from ._http import HttpRequest
+from ._images import image_data_uri
+from ._limits import RateLimit
+from ._models import GenerateRequest, Generation, JobResult
+from ._pipeline import DEFAULT_CONCURRENCY, Pipeline, run_pipeline
+from ._poller import DEFAULT_LINK_GRACE, PollStream, open_poll
+from ._retry import DEFAULT_RETRY, RetryPolicy
+from ._schedule import Schedule
+from ._source import ClientSource
+from ._transport import Transport
+from .dialects import Dialect, Official, get_dialect
+
+__all__ = ["DEFAULT_MAX_CONCURRENCY", "DEFAULT_TIMEOUT", "LumaClient"]
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_CONCURRENCY = 32
+
+
+class LumaClient:
+    """An async client for one gateway: `async with LumaClient(...) as client: ...`.
+
+    Arguments left as None come from `$LUMA_BASE_URL`, `$LUMA_API_KEY` and `$LUMA_DIALECT`,
+    then from the dialect's public base URL (DIALECTS.md §0). `max_concurrency` bounds the
+    requests in flight and `max_rps` the requests per second, across everything this client
+    does; a 429 pauses all of them for the time the gateway asks.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        dialect: str | Dialect | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        retry: RetryPolicy | None = None,
+        retry_submits: bool = False,
+        callbacks: Any = None,
+        headers: Mapping[str, str] | None = None,
+        trust_env: bool = False,
+        max_rps: float | None = None,
+    ) -> None:
+        self.dialect = get_dialect(dialect or os.environ.get("LUMA_DIALECT") or "official")
+        base = base_url or os.environ.get("LUMA_BASE_URL") or self.dialect.default_base_url
+        if not base:
+            raise ValueError(
+                f"the {self.dialect.name} dialect has no public base URL: "
+                "pass base_url= or set LUMA_BASE_URL"
+            )
+        if timeout <= 0 or max_concurrency < 1:
+            raise ValueError("timeout must be > 0 and max_concurrency >= 1")
+        self.base_url = base.rstrip("/")
+        self.retry_submits = retry_submits
+        self.callbacks = callbacks
+        self.transport = Transport(
+            self.base_url,
+            api_key if api_key is not None else os.environ.get("LUMA_API_KEY") or None,
+            timeout=timeout,
+            max_concurrency=max_concurrency,
+            retry=retry or DEFAULT_RETRY,
+            headers=headers,
+            trust_env=trust_env,
+            rate_limit=RateLimit.per_second(max_rps) if max_rps else None,
+        )
+        #: Set once a batch route answers 404/405: this gateway has none, poll singly.
+        self.batch_unavailable = False
+
+    @classmethod
+    def from_env(cls, **options: Any) -> Self:
+        """A client configured from `$LUMA_BASE_URL`, `$LUMA_API_KEY`, `$LUMA_DIALECT`."""
+        return cls(**options)
+
+    def __repr__(self) -> str:
+        return f"LumaClient(base_url={self.base_url!r}, dialect={self.dialect.name!r})"
+
+    async def __aenter__(self) -> Self:
+        await self.transport.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections; the client cannot be used afterwards."""
+        await self.transport.close()
+
+    # -- creating ------------------------------------------------------------------------
+
+    async def generate(self, prompt: str, **options: Any) -> Generation:
+        """Text- or image-to-video; options are `GenerateRequest`'s fields."""
+        return await self.submit(GenerateRequest(prompt, **options))
+
+    async def submit(self, request: GenerateRequest) -> Generation:
+        """Create a generation from a `GenerateRequest`."""
+        request = await self._prepared(request)
+        return await self._create(self.dialect.submit(request))
+
+    async def extend(self, task_id: str, prompt: str, **options: Any) -> Generation:
+        """A new video continuing `task_id`."""
+        self.dialect.require("extend")
+        request = await self._prepared(GenerateRequest(prompt, **options))
+        return await self._create(self.dialect.extend(task_id, request))
+
+    async def add_audio(
+        self, task_id: str, prompt: str, *, negative_prompt: str | None = None
+    ) -> Generation:
+        """Generate a sound track for a finished video (official and rixapi)."""
+        self.dialect.require("audio")
+        request = self.dialect.audio(task_id, prompt, negative_prompt, None)
+        return await self._create(request)
+
+    async def upscale(self, task_id: str, resolution: str) -> Generation:
+        """Upscale a finished video (official only)."""
+        return await self._create(self._official("upscale").upscale(task_id, resolution))
+
+    async def _prepared(self, request: GenerateRequest) -> GenerateRequest:
+        """Local images read into data URIs."""
+        changes: dict[str, Any] = {}
+        for field in ("start_image", "end_image"):
+            value = getattr(request, field)
+            if isinstance(value, pathlib.Path):
+                changes[field] = await image_data_uri(value)
+        return msgspec.structs.replace(request, **changes) if changes else request
+
+    async def _create(self, request: HttpRequest) -> Generation:
+        """Send a request that creates (and bills) a task; see `SubmissionUncertainError`."""
+        try:
+            response = await self.transport.send(request, idempotent=self.retry_submits)
+            return self.dialect.parse_task(response)
+        except TransportError as exc:
+            if not exc.sent:
+                raise
+            cause: LumaError = exc
+        except (ServerError, ProtocolError) as exc:
+            cause = exc
+        raise SubmissionUncertainError(
+            f"{request.method} {request.path}: the task may have been created, but its answer "
+            f"was lost ({cause}); not resent, to avoid paying twice",
+            cause=cause,
+        )
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def get(self, task_id: str) -> Generation:
+        """What the gateway says about `task_id` now."""
+        response = await self.transport.send(self.dialect.get(task_id))
+        return self.dialect.parse_task(response)
+
+    async def get_many(self, task_ids: Iterable[str]) -> list[Generation]:
+        """Many tasks at once: the batch route where there is one, else a bounded fan-out.
+
+        Ids the gateway does not know are left out; the order follows `task_ids`.
+        """
+        wanted = list(dict.fromkeys(task_ids))
+        found = await self.batch_query(wanted)
+        missing = [task_id for task_id in wanted if task_id not in found]
+        found.update(await self._get_each(missing))
+        return [found[task_id] for task_id in wanted if task_id in found]
+
+    async def batch_query(self, task_ids: Sequence[str]) -> dict[str, Generation]:
+        """The batch route alone, chunked; {} once the gateway turns out to have none."""
+        found: dict[str, Generation] = {}
+        if not self.dialect.supports("batch"):
+            return found
+        size = self.dialect.batch_size
+        for start in range(0, len(task_ids), size):
+            if self.batch_unavailable:
+                break
+            chunk = task_ids[start : start + size]
+            response = await self.transport.send(self.dialect.batch(chunk))
+            if response.status in (404, 405):
+                self.batch_unavailable = True
+                break
+            wanted = set(chunk)
+            found.update((g.id, g) for g in self.dialect.parse_batch(response) if g.id in wanted)
+        return found
+
+    async def _get_each(self, task_ids: Sequence[str]) -> dict[str, Generation]:
+        found: dict[str, Generation] = {}
+
+        async def one(task_id: str) -> None:
+            with contextlib.suppress(NotFoundError):
+                found[task_id] = await self.get(task_id)
+
+        async with anyio.create_task_group() as group:
+            for task_id in task_ids:
+                group.start_soon(one, task_id)
+        return found
+
+    async def no_watermark_url(self, task_id: str) -> str:
+        """A link to the clean video: the gateway's route, else the best link in the task."""
+        request = self.dialect.no_watermark(task_id)
+        if request is not None:
+            try:
+                return self.dialect.parse_url(await self.transport.send(request))
+            except (NotFoundError, BadRequestError):
+                pass  # no such route here, or VIP-only: the task's own links may do
+        generation = await self.get(task_id)
+        if generation.video is None or not generation.video.best_url:
+            raise NotFoundError(
+                f"task {task_id} has no video link yet (state {generation.raw_state})", status=404
+            )
+        return generation.video.best_url
+
+    async def download(
+        self, generation_or_id: Generation | str, dest: str | os.PathLike[str]
+    ) -> pathlib.Path:
+        """Stream the video to `dest` (a file, or a folder for `<task id>.mp4`)."""
+        generation = generation_or_id
+        if isinstance(generation, str) or generation.video is None:
+            task_id = generation if isinstance(generation, str) else generation.id
+            generation = await self.get(task_id)
+        url = generation.video.best_url if generation.video else None
+        if not url:
+            raise NotFoundError(
+                f"task {generation.id} has no video to download (state {generation.raw_state})",
+                status=404,
+            )
+        return await download_to(self.transport, url, target_path(dest, generation.id))
+
+    # -- many tasks ----------------------------------------------------------------------
+
+    def poll(
+        self,
+        task_ids: Iterable[str],
+        *,
+        timeout: float | None = None,
+        interval: float | None = None,
+        link_grace: float = DEFAULT_LINK_GRACE,
+    ) -> AbstractAsyncContextManager[PollStream]:
+        """Watch many tasks; iterate the stream for each one as soon as it finishes.
+
+        `async with client.poll(ids) as stream: async for generation in stream: ...`
+        """
+        return self._poll(task_ids, timeout=timeout, interval=interval, link_grace=link_grace)
+
+    def _poll(
+        self,
+        task_ids: Iterable[str],
+        *,
+        timeout: float | None = None,
+        interval: float | None = None,
+        link_grace: float = DEFAULT_LINK_GRACE,
+        hold: bool = False,
+    ) -> AbstractAsyncContextManager[PollStream]:
+        return open_poll(
+            ClientSource(self),
+            task_ids,
+            time_limit=timeout,
+            schedule=Schedule(interval),
+            workers=min(int(self.transport.limiter.total_tokens), 16),
+            link_grace=link_grace,
+            hold=hold,
+        )
+
+    def generate_many(
+        self,
+        requests: Iterable[GenerateRequest | str],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        submits_per_minute: float | None = None,
+        download_to: str | os.PathLike[str] | None = None,
+        interval: float | None = None,
+    ) -> AbstractAsyncContextManager[AsyncIterator[JobResult]]:
+        """Submit, poll and (optionally) download many requests; one `JobResult` each.
+
+        `concurrency` is the number of generations in flight (submitted, not finished).
+        """
+        folder = pathlib.Path(download_to) if download_to is not None else None
+        pipeline = Pipeline(
+            self.submit,
+            self.download,
+            concurrency=concurrency,
+            submits_per_minute=submits_per_minute,
+            download_to=folder,
+        )
+        return run_pipeline(pipeline, requests, self._poll((), interval=interval, hold=True))
+
+    # -- official only -------------------------------------------------------------------
+
+    def _official(self, operation: str) -> Official:
+        self.dialect.require(operation)
+        assert isinstance(self.dialect, Official)
+        return self.dialect
+
+    async def list(self, limit: int = 100, offset: int = 0) -> list[Generation]:
+        """Recent generations, newest first (official only)."""
+        request = self._official("list").listing(limit=limit, offset=offset)
+        return self.dialect.parse_batch(await self.transport.send(request))
+
+    async def delete(self, task_id: str) -> None:
+        """Delete a generation (official only)."""
+        request = self._official("delete").delete(task_id)
+        self.dialect.parse_empty(await self.transport.send(request))
+
+    async def credits(self) -> float:
+        """The account's balance in USD cents (official only)."""
+        dialect = self._official("credits")
+        return dialect.parse_credits(await self.transport.send(dialect.credits()))

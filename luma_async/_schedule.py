@@ -1,0 +1,99 @@
+"""When to look at a task next. Pure: no I/O, no clock of its own, randomness injected.
+
+Real relays give no ETA, so the schedule learns from the run itself: the lifetimes of tasks
+that already finished say when the others are likely to finish. Before the earliest likely
+finish a task is left alone; inside the band where most tasks finish it is looked at every
+`interval`; past it, looks thin out geometrically. A gateway's `estimate_wait_seconds`, when
+given, replaces the guess for that task.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+from collections.abc import Callable
+
+from ._models import State
+
+__all__ = ["DEFAULT_INTERVAL", "Schedule"]
+
+#: The base time between two looks at one task inside the likely-finish band.
+DEFAULT_INTERVAL = 1.0
+DEFAULT_FLOOR = 0.2
+DEFAULT_CEILING = 30.0
+#: Lifetimes kept for learning; older ones are dropped first when the sample is full.
+_SAMPLE_SIZE = 512
+#: Finished tasks needed before their lifetimes are trusted.
+_MIN_SAMPLE = 8
+
+
+class Schedule:
+    """Delays between looks at a task, from its state, age, ETA hint and the run so far."""
+
+    def __init__(
+        self,
+        interval: float | None = None,
+        *,
+        floor: float = DEFAULT_FLOOR,
+        ceiling: float = DEFAULT_CEILING,
+        jitter: float = 0.1,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.interval = interval if interval is not None else DEFAULT_INTERVAL
+        self.floor = min(floor, self.interval)
+        self.ceiling = max(ceiling, self.interval)
+        self.jitter = jitter
+        self._rand = rand
+        self._sorted: list[float] = []
+        self._arrival: list[float] = []
+
+    def observe(self, lifetime: float) -> None:
+        """Learn from a task that finished `lifetime` seconds after it was first seen."""
+        if lifetime < 0:
+            return
+        if len(self._arrival) >= _SAMPLE_SIZE:
+            oldest = self._arrival.pop(0)
+            del self._sorted[bisect.bisect_left(self._sorted, oldest)]
+        self._arrival.append(lifetime)
+        bisect.insort(self._sorted, lifetime)
+
+    def quantile(self, q: float) -> float | None:
+        """The `q` quantile of lifetimes seen so far, or None while too few have finished."""
+        if len(self._sorted) < _MIN_SAMPLE:
+            return None
+        return self._sorted[min(int(q * len(self._sorted)), len(self._sorted) - 1)]
+
+    def delay(
+        self,
+        *,
+        age: float,
+        state: State = State.QUEUED,
+        eta: float | None = None,
+        attempts: int = 0,
+    ) -> float:
+        """Seconds until the next look at a task `age` seconds old, looked at `attempts` times."""
+        return self._bounded(self._raw_delay(age, state, eta, attempts))
+
+    def _raw_delay(self, age: float, state: State, eta: float | None, attempts: int) -> float:
+        base = self.interval
+        if state is State.COMPLETED:
+            return base  # completed without a link: the link is expected any moment
+        if eta is not None and eta > 0:
+            # Look just after the promised time, then fall back to the band logic.
+            return eta + base / 4
+        early, late = self.quantile(0.05), self.quantile(0.95)
+        if early is None or late is None:
+            # Nothing learnt yet: start at the interval and stretch gently.
+            return base * min(1.25**attempts, 4.0)
+        if age < early - base / 2:
+            # Almost no task has finished this young: sleep until the band opens.
+            return max(early - age, base)
+        if age <= late:
+            return base if state is not State.QUEUED else base * 1.5
+        # Outliving 95% of this run: the task is slow, look less and less often.
+        growth: float = 1.5 ** (1 + (age - late) / max(late, base))
+        return base * min(growth, self.ceiling)
+
+    def _bounded(self, delay: float) -> float:
+        spread = 1.0 + self.jitter * (2.0 * self._rand() - 1.0)
+        return min(max(delay * spread, self.floor), self.ceiling)

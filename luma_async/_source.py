@@ -1,0 +1,57 @@
+"""The client as the poller's status source: batch where it pays, single GETs otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ._errors import BadRequestError, NotFoundError, ProtocolError
+from ._models import Generation
+
+if TYPE_CHECKING:
+    from ._client import LumaClient
+
+__all__ = ["ClientSource"]
+
+#: Batches in a row that found under half of what they asked for before batching stops.
+_USELESS_BATCHES = 3
+
+
+class ClientSource:
+    """Status checks through one client, giving up on batch queries that do not pay.
+
+    The official dialect's "batch" is the list endpoint, which only holds the newest
+    generations: when it keeps missing most of what we ask for, single GETs are cheaper.
+    """
+
+    def __init__(self, client: LumaClient) -> None:
+        self._client = client
+        self.batch_size = client.dialect.batch_size
+        self._useless = 0
+
+    def can_batch(self) -> bool:
+        """True while the dialect has a batch route that answers and finds our tasks."""
+        return (
+            self._client.dialect.supports("batch")
+            and not self._client.batch_unavailable
+            and self._useless < _USELESS_BATCHES
+        )
+
+    async def batch(self, task_ids: Sequence[str]) -> dict[str, Generation]:
+        """The known tasks among `task_ids`; a broken batch route turns batching off."""
+        try:
+            found = await self._client.batch_query(task_ids)
+        except (BadRequestError, ProtocolError):
+            # The route exists but will not take our query: poll singly from now on.
+            self._useless = _USELESS_BATCHES
+            return {}
+        if self._client.dialect.batch_is_listing:
+            self._useless = self._useless + 1 if len(found) * 2 < len(task_ids) else 0
+        return found
+
+    async def one(self, task_id: str) -> Generation | None:
+        """One task, or None while the gateway does not know it (early 404s happen)."""
+        try:
+            return await self._client.get(task_id)
+        except NotFoundError:
+            return None

@@ -1,0 +1,280 @@
+"""The one seam to the network: aiohttp sessions, auth, timeouts, retries, failure mapping.
+
+It moves bytes and decides retries from status codes; it gives answers no meaning (the
+dialects do). aiohttp's exceptions are translated here and never chained: their reprs can
+carry request headers, and with them the API key.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import aiohttp
+import anyio
+import backoff
+import yarl
+
+from ._errors import TransportError
+from ._http import HttpRequest, HttpResponse, parse_retry_after
+from ._limits import RateLimit
+from ._retry import RetryPolicy, wait_gen
+from ._version import __version__
+
+__all__ = ["RETRY_STATUSES", "Transport"]
+
+logger = logging.getLogger("luma_async")
+
+#: Answers worth another try for a read: overload and transient upstream failures.
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+#: An API answer larger than this is not a task list we asked for.
+MAX_BODY = 64 * 1024 * 1024
+_CHUNK = 1 << 16
+
+
+class _Retry(Exception):
+    """Internal: one try failed in a way worth another (a status or a network failure)."""
+
+    def __init__(self, response: HttpResponse | None, error: TransportError | None) -> None:
+        self.response = response
+        self.error = error
+        self.retry_after = (
+            parse_retry_after(response.headers.get("retry-after")) if response else None
+        )
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+class Transport:
+    """HTTP for one client: a pooled session for reads, fresh connections for creates.
+
+    A create (submit, extend, audio, upscale) goes over a new connection each time: a POST
+    on a pooled keep-alive connection the server has just closed fails exactly like a POST
+    whose answer was lost, and only the latter may have billed. Creates are rare, so the extra
+    handshake is cheap.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeout: float,
+        max_concurrency: int,
+        retry: RetryPolicy,
+        headers: Mapping[str, str] | None = None,
+        trust_env: bool = False,
+        rate_limit: RateLimit | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._key = api_key
+        self._timeout = timeout
+        self._max_concurrency = max_concurrency
+        self._retry = retry
+        self._headers = {"User-Agent": f"luma_async/{__version__}", **(headers or {})}
+        self._trust_env = trust_env
+        self._limiter = anyio.CapacityLimiter(max_concurrency)
+        self._pause_until = 0.0
+        self._rate_limit = rate_limit
+        self._session: aiohttp.ClientSession | None = None
+        self._fresh: aiohttp.ClientSession | None = None
+        self._origin = _origin(self.base_url)
+        waits = wait_gen(retry, lambda exc: exc.retry_after if isinstance(exc, _Retry) else None)
+        self._retrying = backoff.on_exception(
+            cast(Any, waits),
+            _Retry,
+            max_tries=retry.max_tries,
+            max_time=retry.max_time,
+            jitter=None,
+            logger=None,
+        )(self._once)
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r})"
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter:
+        """Requests in flight for this client (also bounds the connection pool)."""
+        return self._limiter
+
+    async def open(self) -> None:
+        """Create the sessions; must run inside the event loop that will use them."""
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._max_concurrency, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector, trust_env=self._trust_env, headers=self._headers
+            )
+            self._fresh = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(force_close=True, limit=self._max_concurrency),
+                trust_env=self._trust_env,
+                headers=self._headers,
+            )
+
+    async def close(self) -> None:
+        """Close both sessions and their connections."""
+        sessions = [s for s in (self._session, self._fresh) if s is not None]
+        self._session = self._fresh = None
+        for session in sessions:
+            await session.close()
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._key}"} if self._key else {}
+
+    def scrub(self, data: bytes) -> bytes:
+        """`data` with the API key blanked out, in case a gateway echoes it back."""
+        if self._key and self._key.encode() in data:
+            return data.replace(self._key.encode(), b"***")
+        return data
+
+    def _sessions(self) -> tuple[aiohttp.ClientSession, aiohttp.ClientSession]:
+        if self._session is None or self._fresh is None:
+            raise RuntimeError("the client is not open: use `async with LumaClient(...)`")
+        return self._session, self._fresh
+
+    async def send(self, request: HttpRequest, *, idempotent: bool = True) -> HttpResponse:
+        """Send `request`, retrying within the policy; returns the last answer, whatever it is.
+
+        With `idempotent=False` only failures that provably reached no one are retried (a
+        refused connection, a 429); any other failure raises `TransportError(sent=True)`.
+        """
+        try:
+            return await self._retrying(request, idempotent)
+        except _Retry as retry:
+            if retry.response is not None:
+                return retry.response
+            error = retry.error
+        raise error if error is not None else TransportError("retries exhausted")
+
+    async def _once(self, request: HttpRequest, idempotent: bool) -> HttpResponse:
+        await self._wait_for_pause()
+        if self._rate_limit is not None:
+            await self._rate_limit.acquire()
+        failure: TransportError | None = None
+        async with self._limiter:
+            started = time.monotonic()
+            try:
+                response = await self._exchange(request, idempotent)
+            except TransportError as exc:
+                failure = exc
+        if failure is not None:
+            logger.debug("%s %s failed: %s", request.method, request.path, failure)
+            if not failure.sent or idempotent:
+                raise _Retry(None, failure)
+            raise failure
+        logger.debug(
+            "%s %s -> %d (%.0f ms, Authorization: %s)",
+            request.method,
+            request.path,
+            response.status,
+            (time.monotonic() - started) * 1000,
+            "Bearer ***" if self._key else "none",
+        )
+        if response.status in RETRY_STATUSES and (idempotent or response.status == 429):
+            retry = _Retry(response, None)
+            if response.status == 429:
+                self._pause(retry.retry_after)
+            raise retry
+        return response
+
+    def _pause(self, seconds: float | None) -> None:
+        """A 429 slows every request of this client, not just the one that met it."""
+        until = time.monotonic() + (seconds if seconds is not None else self._retry.base)
+        self._pause_until = max(self._pause_until, until)
+
+    async def _wait_for_pause(self) -> None:
+        delay = self._pause_until - time.monotonic()
+        if delay > 0:
+            await anyio.sleep(delay)
+
+    async def _exchange(self, request: HttpRequest, idempotent: bool) -> HttpResponse:
+        pooled, fresh = self._sessions()
+        session = pooled if idempotent or request.method in ("GET", "HEAD") else fresh
+        headers = self._auth()
+        if request.body is not None:
+            headers["Content-Type"] = "application/json"
+        message: str | None = None
+        sent = True
+        try:
+            async with session.request(
+                request.method,
+                self.base_url + request.path,
+                params=request.params or None,
+                data=request.body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                allow_redirects=False,
+            ) as resp:
+                length = resp.content_length
+                if length is not None and length > MAX_BODY:
+                    message = f"answer of {length} bytes is larger than {MAX_BODY}"
+                else:
+                    body = await resp.read()
+                    resp_headers = {k.lower(): v for k, v in resp.headers.items()}
+                    return HttpResponse(resp.status, resp_headers, self.scrub(body))
+        except aiohttp.ClientConnectorError as exc:
+            message, sent = f"cannot connect to {self._origin[1]}: {exc.os_error}", False
+        except TimeoutError:
+            message = f"no answer within {self._timeout:g} s"
+        except aiohttp.ClientError as exc:
+            message = f"{type(exc).__name__}: {_describe(exc)}"
+        # Raised outside the `except` blocks on purpose: no aiohttp exception is chained.
+        raise TransportError(f"{request.method} {request.path}: {message or 'failed'}", sent=sent)
+
+    @asynccontextmanager
+    async def stream(
+        self, url: str, *, headers: Mapping[str, str] | None = None
+    ) -> AsyncIterator[tuple[int, dict[str, str], AsyncIterator[bytes]]]:
+        """GET `url` for a download: status, headers and the body in chunks.
+
+        The API key goes only to the gateway's own origin; redirects are followed by hand so
+        that a hop to another host never carries it. Timeouts are per read, not total.
+        """
+        pooled, _ = self._sessions()
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=self._timeout, sock_read=self._timeout
+        )
+        failure: str | None = None
+        async with self._limiter:
+            try:
+                for _hop in range(6):
+                    own = _origin(url) == self._origin
+                    sent_headers = {**(headers or {}), **(self._auth() if own else {})}
+                    async with pooled.get(
+                        url, headers=sent_headers, timeout=timeout, allow_redirects=False
+                    ) as resp:
+                        location = resp.headers.get("Location")
+                        if resp.status in (301, 302, 303, 307, 308) and location:
+                            url = str(resp.url.join(yarl.URL(location)))
+                            continue
+                        resp_headers = {k.lower(): v for k, v in resp.headers.items()}
+                        yield resp.status, resp_headers, _chunks(resp)
+                        return
+                failure = "too many redirects"
+            except aiohttp.ClientConnectorError as exc:
+                failure = f"cannot connect to {urlsplit(url).hostname}: {exc.os_error}"
+            except TimeoutError:
+                failure = f"no data for {self._timeout:g} s"
+            except aiohttp.ClientError as exc:
+                failure = f"{type(exc).__name__}: {_describe(exc)}"
+        raise TransportError(f"download from {urlsplit(url).hostname}: {failure}")
+
+
+async def _chunks(resp: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+    async for chunk in resp.content.iter_chunked(_CHUNK):
+        yield chunk
+
+
+def _describe(exc: aiohttp.ClientError) -> str:
+    """A message for an aiohttp error that never includes request headers."""
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"HTTP {exc.status} {exc.message}"
+    args: Any = exc.args
+    return str(args[0]) if args else type(exc).__name__

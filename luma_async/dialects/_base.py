@@ -1,0 +1,215 @@
+"""The `Dialect` interface: build a gateway's requests and read its answers, with no I/O."""
+
+from __future__ import annotations
+
+import abc
+import base64
+from collections.abc import Collection, Sequence
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from .._errors import InvalidRequestError, UnsupportedFeatureError
+from .._http import HttpRequest, HttpResponse
+from .._models import GenerateRequest, Generation
+
+__all__ = ["MAX_IMAGE_BYTES", "OPERATIONS", "OPTIONS", "Dialect"]
+
+#: Every operation a dialect may offer, as named in `Dialect.operations`.
+OPERATIONS = (
+    "submit",
+    "extend",
+    "get",
+    "batch",
+    "no_watermark",
+    "audio",
+    "list",
+    "delete",
+    "upscale",
+    "credits",
+)
+#: Every request option, as named on `GenerateRequest`.
+OPTIONS = (
+    "aspect_ratio",
+    "model",
+    "resolution",
+    "duration",
+    "loop",
+    "expand_prompt",
+    "start_image",
+    "end_image",
+    "callback_url",
+)
+#: Gateways refuse images above 10 MB (DIALECTS.md §0); we refuse them before uploading.
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+
+
+class Dialect(abc.ABC):
+    """One gateway's wire format: requests out, `Generation`s or errors in. Sans-IO.
+
+    Subclasses say what they offer in `operations` and `options`; every builder checks the
+    request against those and the accepted values before anything is sent.
+    """
+
+    name: ClassVar[str]
+    #: The public base URL, or None where every user has their own (base_url required).
+    default_base_url: ClassVar[str | None] = None
+    operations: ClassVar[frozenset[str]]
+    options: ClassVar[frozenset[str]]
+    aspect_ratios: ClassVar[frozenset[str]] = frozenset({"1:1", "4:3", "3:4", "16:9", "9:16"})
+    #: Accepted model names, ours and the gateway's, mapped to what goes on the wire.
+    models: ClassVar[dict[str, str]] = {}
+    resolutions: ClassVar[frozenset[str]] = frozenset()
+    durations: ClassVar[frozenset[str]] = frozenset()
+    prompt_length: ClassVar[tuple[int, int]] = (1, 5000)
+    #: How many ids one batch query may carry.
+    batch_size: ClassVar[int] = 100
+    #: True where the "batch" is a listing of recent tasks rather than a query by id.
+    batch_is_listing: ClassVar[bool] = False
+
+    def __init__(self, *, prefix: str = "") -> None:
+        """`prefix` is a channel path some gateways put in front (`/pro` -> `/pro/luma/...`)."""
+        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(prefix={self.prefix!r})"
+
+    # -- capability checks ---------------------------------------------------------------
+
+    def supports(self, operation: str) -> bool:
+        """True when this gateway has `operation` (one of `OPERATIONS`)."""
+        return operation in self.operations
+
+    def require(self, operation: str) -> None:
+        """Raise `UnsupportedFeatureError` unless this gateway has `operation`."""
+        if operation not in self.operations:
+            raise UnsupportedFeatureError(
+                f"the {self.name} dialect has no {operation!r} operation; it has: "
+                + ", ".join(op for op in OPERATIONS if op in self.operations)
+            )
+
+    def check_options(self, request: GenerateRequest) -> None:
+        """Refuse options this gateway lacks and values it does not accept."""
+        for option in OPTIONS:
+            if getattr(request, option) is not None and option not in self.options:
+                raise UnsupportedFeatureError(
+                    f"the {self.name} dialect has no {option!r} option; it has: "
+                    + ", ".join(o for o in OPTIONS if o in self.options)
+                )
+        low, high = self.prompt_length
+        if not isinstance(request.prompt, str) or not low <= len(request.prompt.strip()) <= high:
+            size = len(request.prompt) if isinstance(request.prompt, str) else "no"
+            raise InvalidRequestError(
+                f"prompt of {size} characters: the {self.name} dialect accepts {low}..{high}"
+            )
+        self._check_value("aspect_ratio", request.aspect_ratio, self.aspect_ratios)
+        self._check_value("resolution", request.resolution, self.resolutions)
+        self._check_value("model", request.model, self.models)
+        self._check_value("duration", self.duration_of(request), self.durations)
+        for option in ("start_image", "end_image"):
+            check_image(option, getattr(request, option))
+
+    def _check_value(self, option: str, value: str | None, accepted: Collection[str]) -> None:
+        if value is not None and value not in accepted:
+            raise InvalidRequestError(
+                f"{option} {value!r} is not accepted by the {self.name} dialect; "
+                f"accepted: {', '.join(sorted(accepted))}"
+            )
+
+    @staticmethod
+    def duration_of(request: GenerateRequest) -> str | None:
+        """The duration as the wire spells it: an int 5 becomes "5s"."""
+        duration = request.duration
+        if duration is None or isinstance(duration, str):
+            return duration
+        if isinstance(duration, bool) or not isinstance(duration, int):
+            raise InvalidRequestError(f"duration {duration!r} is neither a string nor seconds")
+        return f"{duration}s"
+
+    def path(self, template: str, task_id: str = "") -> str:
+        """`template` under this dialect's prefix, with the task id quoted into `{id}`."""
+        return self.prefix + template.replace("{id}", quote(task_id, safe=""))
+
+    @staticmethod
+    def merge_extra(body: dict[str, Any], request: GenerateRequest) -> dict[str, Any]:
+        """`extra_body` merged over the built body, as given (API.md)."""
+        if request.extra_body:
+            body.update(request.extra_body)
+        return body
+
+    # -- requests ----------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def submit(self, request: GenerateRequest) -> HttpRequest:
+        """Text- or image-to-video."""
+
+    @abc.abstractmethod
+    def extend(self, task_id: str, request: GenerateRequest) -> HttpRequest:
+        """A new video that continues `task_id`."""
+
+    @abc.abstractmethod
+    def get(self, task_id: str) -> HttpRequest:
+        """One task's status."""
+
+    def batch(self, task_ids: Sequence[str]) -> HttpRequest:
+        """Many tasks' status in one request."""
+        self.require("batch")
+        raise NotImplementedError
+
+    def no_watermark(self, task_id: str) -> HttpRequest | None:
+        """The route for a clean link, or None where the task itself carries it."""
+        return None
+
+    def audio(
+        self, task_id: str, prompt: str, negative_prompt: str | None, callback_url: str | None
+    ) -> HttpRequest:
+        """Generate a sound track for a finished video."""
+        self.require("audio")
+        raise NotImplementedError
+
+    # -- answers -------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def parse_task(self, response: HttpResponse) -> Generation:
+        """One task from a submit, extend, audio or single query answer."""
+
+    @abc.abstractmethod
+    def parse_batch(self, response: HttpResponse) -> list[Generation]:
+        """The tasks in a batch query answer; unknown ids are simply absent."""
+
+    def parse_url(self, response: HttpResponse) -> str:
+        """The link in a no-watermark answer."""
+        self.require("no_watermark")
+        raise NotImplementedError
+
+    def parse_empty(self, response: HttpResponse) -> None:
+        """Check an answer that carries nothing on success (delete)."""
+        self.require("delete")
+        raise NotImplementedError
+
+
+def check_image(option: str, image: object) -> None:
+    """An image must be an http(s) URL or a base64 data URI of at most 10 MB."""
+    if image is None:
+        return
+    if not isinstance(image, str):
+        raise InvalidRequestError(
+            f"{option} must be a URL, a data URI or a pathlib.Path, not {type(image).__name__}"
+        )
+    if image.startswith(("http://", "https://")):
+        return
+    if image.startswith("data:image/") and ";base64," in image:
+        payload = image.partition(";base64,")[2]
+        size = len(payload) * 3 // 4
+        if size > MAX_IMAGE_BYTES:
+            raise InvalidRequestError(
+                f"{option} is {size} bytes; gateways accept images up to {MAX_IMAGE_BYTES} bytes"
+            )
+        try:
+            base64.b64decode(payload[:64] + "=" * (-len(payload[:64]) % 4), validate=True)
+        except ValueError as exc:
+            raise InvalidRequestError(f"{option} is not valid base64") from exc
+        return
+    shown = image[:40] + ("..." if len(image) > 40 else "")
+    raise InvalidRequestError(
+        f"{option} {shown!r} is neither an http(s) URL nor a data:image/...;base64 URI"
+    )

@@ -1,0 +1,108 @@
+"""Wire views of Luma's official Dream Machine API and how they become `Generation`s."""
+
+from __future__ import annotations
+
+import msgspec
+
+from .._errors import ProtocolError
+from .._http import HttpResponse
+from .._models import Generation, VideoAsset
+from ._errors import error_for
+from ._relay_wire import check_answer, parse_time, state_of
+
+__all__ = ["official_credits", "official_generation", "official_generations"]
+
+
+class _Assets(msgspec.Struct, gc=False):
+    video: str | None = None
+    image: str | None = None
+    progress_video: str | None = None
+
+
+class _Request(msgspec.Struct, gc=False):
+    prompt: str | None = None
+
+
+class OfficialView(msgspec.Struct):
+    """A Generation object (reference/luma-official-openapi.yaml), every field optional."""
+
+    id: str | None = None
+    state: str | None = None
+    failure_reason: str | None = None
+    created_at: str | None = None
+    assets: _Assets | None = None
+    request: _Request | None = None
+    detail: msgspec.Raw = msgspec.Raw()  # empty when absent
+
+
+class _ListView(msgspec.Struct):
+    generations: list[OfficialView]
+    has_more: bool | None = None
+
+
+class _CreditsView(msgspec.Struct):
+    credit_balance: float
+
+
+_decode_one = msgspec.json.Decoder(OfficialView, strict=False).decode
+_decode_list = msgspec.json.Decoder(_ListView | list[OfficialView], strict=False).decode
+_decode_credits = msgspec.json.Decoder(_CreditsView, strict=False).decode
+
+_READ_ERRORS = (msgspec.DecodeError, RecursionError)
+
+
+def _not_understood(response: HttpResponse, what: str) -> Exception:
+    error = error_for(response)
+    if isinstance(error, ProtocolError) or error.code is None:
+        return ProtocolError(
+            f"the answer is not {what}", status=response.status, body=response.body
+        )
+    return error
+
+
+def _from_view(view: OfficialView, response: HttpResponse) -> Generation:
+    if not view.id:
+        raise _not_understood(response, "a generation")
+    assets = view.assets
+    video = assets.video if assets else None
+    return Generation(
+        id=view.id,
+        state=state_of(view.state),
+        raw_state=view.state,
+        prompt=(view.request.prompt if view.request else None) or None,
+        created_at=parse_time(view.created_at),
+        video=VideoAsset(url=video, thumbnail_url=assets.image if assets else None)
+        if video
+        else None,
+        failure_reason=view.failure_reason or None,
+    )
+
+
+def official_generation(response: HttpResponse) -> Generation:
+    """One Generation object."""
+    check_answer(response)
+    try:
+        view = _decode_one(response.body)
+    except _READ_ERRORS:
+        raise _not_understood(response, "a generation") from None
+    return _from_view(view, response)
+
+
+def official_generations(response: HttpResponse) -> list[Generation]:
+    """The generations of a list answer (`{generations: [...]}`, or a bare list)."""
+    check_answer(response)
+    try:
+        top = _decode_list(response.body)
+    except _READ_ERRORS:
+        raise _not_understood(response, "a list of generations") from None
+    views = top.generations if isinstance(top, _ListView) else top
+    return [_from_view(view, response) for view in views if view.id]
+
+
+def official_credits(response: HttpResponse) -> float:
+    """`credit_balance` from `GET /credits` (USD cents)."""
+    check_answer(response)
+    try:
+        return _decode_credits(response.body).credit_balance
+    except _READ_ERRORS:
+        raise _not_understood(response, "a credit balance") from None
