@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 import msgspec
 
+from ._errors import InvalidRequestError
+
 __all__ = ["HttpRequest", "HttpResponse", "parse_retry_after"]
 
 _json_encode = msgspec.json.Encoder().encode
@@ -27,7 +29,11 @@ class HttpRequest(msgspec.Struct, frozen=True):
     @classmethod
     def json(cls, method: str, path: str, payload: object) -> HttpRequest:
         """A request whose body is `payload` encoded as JSON."""
-        return cls(method, path, _json_encode(payload))
+        try:
+            body = _json_encode(payload)
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequestError(f"the request body cannot be sent as JSON: {exc}") from None
+        return cls(method, path, body)
 
 
 class HttpResponse(msgspec.Struct, frozen=True):
@@ -40,8 +46,10 @@ class HttpResponse(msgspec.Struct, frozen=True):
     @property
     def is_html(self) -> bool:
         """True for the HTML error pages proxies put in front of gateways."""
-        ctype = self.headers.get("content-type", "")
-        return "html" in ctype or self.body.lstrip()[:1] == b"<"
+        first = self.body.lstrip()[:1]
+        if first in (b"{", b"["):
+            return False  # JSON mislabelled as text/html is still JSON
+        return first == b"<" or "html" in self.headers.get("content-type", "")
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

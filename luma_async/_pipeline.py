@@ -130,9 +130,10 @@ async def run_pipeline(
     poll: AbstractAsyncContextManager[PollStream],
 ) -> AsyncIterator[MemoryObjectReceiveStream[JobResult]]:
     """Run `pipeline` beside its (held open) poll stream for the duration of the `async with`."""
-    async with poll as stream, anyio.create_task_group() as group:
-        group.start_soon(pipeline.run, requests, stream)
-        try:
-            yield pipeline.results
-        finally:
-            group.cancel_scope.cancel()
+    with pipeline.results:
+        async with poll as stream, anyio.create_task_group() as group:
+            group.start_soon(pipeline.run, requests, stream)
+            try:
+                yield pipeline.results
+            finally:
+                group.cancel_scope.cancel()

@@ -162,11 +162,11 @@ class PollStream:
         """Poll until every task is yielded, the deadline passes, or a fatal error."""
         send_jobs, receive_jobs = anyio.create_memory_object_stream[list[str]](0)
         try:
-            with self._scope, anyio.move_on_after(time_limit) as deadline:
+            with self._scope, anyio.move_on_after(time_limit) as deadline, send_jobs:
                 async with anyio.create_task_group() as group:
-                    for _ in range(self._workers):
-                        group.start_soon(self._worker, receive_jobs.clone())
-                    receive_jobs.close()
+                    with receive_jobs:
+                        for _ in range(self._workers):
+                            group.start_soon(self._worker, receive_jobs.clone())
                     await self._dispatch(send_jobs, group)
             if deadline.cancelled_caught and self._error is None:
                 pending = self.pending
@@ -177,20 +177,19 @@ class PollStream:
             self._send.close()
 
     async def _dispatch(self, jobs: MemoryObjectSendStream[list[str]], group: TaskGroup) -> None:
-        async with jobs:
-            while True:
-                if self._unfinished == 0 and self._holds <= 0:
-                    group.cancel_scope.cancel()
-                    return
-                now = self._clock()
-                if not self._heap or self._heap[0][0] > now:
-                    wait = self._heap[0][0] - now if self._heap else math.inf
-                    self._wake = anyio.Event()
-                    with anyio.move_on_after(wait):
-                        await self._wake.wait()
-                    continue
-                for job in self._due_jobs(now):
-                    await jobs.send(job)
+        while True:
+            if self._unfinished == 0 and self._holds <= 0:
+                group.cancel_scope.cancel()
+                return
+            now = self._clock()
+            if not self._heap or self._heap[0][0] > now:
+                wait = self._heap[0][0] - now if self._heap else math.inf
+                self._wake = anyio.Event()
+                with anyio.move_on_after(wait):
+                    await self._wake.wait()
+                continue
+            for job in self._due_jobs(now):
+                await jobs.send(job)
 
     @property
     def _unfinished(self) -> int:
@@ -303,9 +302,10 @@ async def open_poll(
     if hold:
         stream.hold()
     stream.add(*task_ids)
-    async with anyio.create_task_group() as group:
-        group.start_soon(stream.run, time_limit)
-        try:
-            yield stream
-        finally:
-            group.cancel_scope.cancel()
+    with stream._receive:
+        async with anyio.create_task_group() as group:
+            group.start_soon(stream.run, time_limit)
+            try:
+                yield stream
+            finally:
+                group.cancel_scope.cancel()

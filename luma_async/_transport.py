@@ -83,6 +83,7 @@ class Transport:
         self._trust_env = trust_env
         self._limiter = anyio.CapacityLimiter(max_concurrency)
         self._pause_until = 0.0
+        self._paused_by: HttpResponse | None = None
         self._rate_limit = rate_limit
         self._session: aiohttp.ClientSession | None = None
         self._fresh: aiohttp.ClientSession | None = None
@@ -154,7 +155,9 @@ class Transport:
         raise error if error is not None else TransportError("retries exhausted")
 
     async def _once(self, request: HttpRequest, idempotent: bool) -> HttpResponse:
-        await self._wait_for_pause()
+        refusal = await self._wait_for_pause()
+        if refusal is not None:
+            return refusal
         if self._rate_limit is not None:
             await self._rate_limit.acquire()
         failure: TransportError | None = None
@@ -180,19 +183,24 @@ class Transport:
         if response.status in RETRY_STATUSES and (idempotent or response.status == 429):
             retry = _Retry(response, None)
             if response.status == 429:
-                self._pause(retry.retry_after)
+                self._pause(retry.retry_after, response)
             raise retry
         return response
 
-    def _pause(self, seconds: float | None) -> None:
+    def _pause(self, seconds: float | None, response: HttpResponse) -> None:
         """A 429 slows every request of this client, not just the one that met it."""
         until = time.monotonic() + (seconds if seconds is not None else self._retry.base)
-        self._pause_until = max(self._pause_until, until)
+        if until > self._pause_until:
+            self._pause_until, self._paused_by = until, response
 
-    async def _wait_for_pause(self) -> None:
+    async def _wait_for_pause(self) -> HttpResponse | None:
+        """Sleep out a pause; one longer than the retry budget answers its 429 at once."""
         delay = self._pause_until - time.monotonic()
+        if delay > self._retry.max_time:
+            return self._paused_by
         if delay > 0:
             await anyio.sleep(delay)
+        return None
 
     async def _exchange(self, request: HttpRequest, idempotent: bool) -> HttpResponse:
         pooled, fresh = self._sessions()

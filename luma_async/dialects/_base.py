@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-import base64
+import binascii
 from collections.abc import Collection, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -125,8 +125,13 @@ class Dialect(abc.ABC):
             raise InvalidRequestError(f"duration {duration!r} is neither a string nor seconds")
         return f"{duration}s"
 
-    def path(self, template: str, task_id: str = "") -> str:
+    def path(self, template: str, task_id: str | None = None) -> str:
         """`template` under this dialect's prefix, with the task id quoted into `{id}`."""
+        if task_id is None:
+            return self.prefix + template
+        if not isinstance(task_id, str) or task_id.strip(". ") == "":
+            # "", "." and ".." would name another route once in the path.
+            raise InvalidRequestError(f"{task_id!r} is not a task id")
         return self.prefix + template.replace("{id}", quote(task_id, safe=""))
 
     @staticmethod
@@ -177,9 +182,10 @@ class Dialect(abc.ABC):
         """The tasks in a batch query answer; unknown ids are simply absent."""
 
     def parse_url(self, response: HttpResponse) -> str:
-        """The link in a no-watermark answer."""
-        self.require("no_watermark")
-        raise NotImplementedError
+        """The link in a no-watermark answer (only where `no_watermark` builds a request)."""
+        raise UnsupportedFeatureError(
+            f"the {self.name} dialect has no no-watermark route: the link is in the task"
+        )
 
     def parse_empty(self, response: HttpResponse) -> None:
         """Check an answer that carries nothing on success (delete)."""
@@ -193,21 +199,24 @@ def check_image(option: str, image: object) -> None:
         return
     if not isinstance(image, str):
         raise InvalidRequestError(
-            f"{option} must be a URL, a data URI or a pathlib.Path, not {type(image).__name__}"
+            f"{option} must be a URL or a data URI (the client reads a pathlib.Path into one), "
+            f"not {type(image).__name__}"
         )
     if image.startswith(("http://", "https://")):
         return
     if image.startswith("data:image/") and ";base64," in image:
         payload = image.partition(";base64,")[2]
-        size = len(payload) * 3 // 4
+        size = len(payload) * 3 // 4 - (len(payload) - len(payload.rstrip("=")))
         if size > MAX_IMAGE_BYTES:
             raise InvalidRequestError(
                 f"{option} is {size} bytes; gateways accept images up to {MAX_IMAGE_BYTES} bytes"
             )
         try:
-            base64.b64decode(payload[:64] + "=" * (-len(payload[:64]) % 4), validate=True)
-        except ValueError as exc:
-            raise InvalidRequestError(f"{option} is not valid base64") from exc
+            data = binascii.a2b_base64(payload, strict_mode=True)
+        except binascii.Error:
+            data = b""
+        if not data:
+            raise InvalidRequestError(f"{option} is not an image in valid base64")
         return
     shown = image[:40] + ("..." if len(image) > 40 else "")
     raise InvalidRequestError(

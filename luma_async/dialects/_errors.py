@@ -113,10 +113,12 @@ def error_for(response: HttpResponse) -> APIError | ProtocolError:
     request_id = view.request_id or response.headers.get("x-request-id")
     if request_id is None and message and (found := _REQUEST_ID.search(message)):
         request_id = found.group(1)
+    # Only the code and the message speak for the gateway (DIALECTS.md §6 rule 1): a quota
+    # word elsewhere in a body (a prompt echoed back) must not stop a whole run.
+    text = f"{code or ''} {message or ''}".lower()
     if message is None:
         kind = "an HTML page" if response.is_html else repr(_short(response.body))
         message = f"the gateway answered {kind}"
-    text = f"{code or ''} {message}".lower()
 
     def make(cls: type[APIError]) -> APIError:
         return cls(message, status=status, code=code, request_id=request_id)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
-from .._errors import ProtocolError
 from .._http import HttpResponse
 from .._models import Generation, VideoAsset
-from ._errors import error_for
-from ._relay_wire import check_answer, parse_time, state_of
+from ._relay_wire import check_answer, not_understood, parse_time, state_of
 
 __all__ = ["official_credits", "official_generation", "official_generations"]
 
@@ -51,18 +49,9 @@ _decode_credits = msgspec.json.Decoder(_CreditsView, strict=False).decode
 _READ_ERRORS = (msgspec.DecodeError, RecursionError)
 
 
-def _not_understood(response: HttpResponse, what: str) -> Exception:
-    error = error_for(response)
-    if isinstance(error, ProtocolError) or error.code is None:
-        return ProtocolError(
-            f"the answer is not {what}", status=response.status, body=response.body
-        )
-    return error
-
-
 def _from_view(view: OfficialView, response: HttpResponse) -> Generation:
     if not view.id:
-        raise _not_understood(response, "a generation")
+        raise not_understood(response, "a generation")
     assets = view.assets
     video = assets.video if assets else None
     return Generation(
@@ -84,7 +73,7 @@ def official_generation(response: HttpResponse) -> Generation:
     try:
         view = _decode_one(response.body)
     except _READ_ERRORS:
-        raise _not_understood(response, "a generation") from None
+        raise not_understood(response, "a generation") from None
     return _from_view(view, response)
 
 
@@ -94,7 +83,7 @@ def official_generations(response: HttpResponse) -> list[Generation]:
     try:
         top = _decode_list(response.body)
     except _READ_ERRORS:
-        raise _not_understood(response, "a list of generations") from None
+        raise not_understood(response, "a list of generations") from None
     views = top.generations if isinstance(top, _ListView) else top
     return [_from_view(view, response) for view in views if view.id]
 
@@ -105,4 +94,4 @@ def official_credits(response: HttpResponse) -> float:
     try:
         return _decode_credits(response.body).credit_balance
     except _READ_ERRORS:
-        raise _not_understood(response, "a credit balance") from None
+        raise not_understood(response, "a credit balance") from None

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from .._errors import APIError, ProtocolError
+from .._errors import APIError, ProtocolError, QuotaExceededError
 from .._http import HttpResponse
 from .._models import Generation, State, VideoAsset
 from ._errors import error_for, is_success_code
@@ -19,6 +19,7 @@ from ._errors import error_for, is_success_code
 __all__ = [
     "check_answer",
     "decode_relay",
+    "not_understood",
     "parse_time",
     "relay_generation",
     "relay_generations",
@@ -52,10 +53,15 @@ def state_of(word: str | None) -> State:
     return _STATES.get(word.strip().lower(), State.UNKNOWN)
 
 
+class _Link(msgspec.Struct, gc=False):
+    url: str | None = None
+
+
 class _Media(msgspec.Struct, gc=False):
     url: str | None = None
     download_url: str | None = None
-    thumbnail: str | None = None
+    # A string in the older form (DIALECTS.md §4); tolerate an object too.
+    thumbnail: _Link | str | None = None
     width: int | None = None
     height: int | None = None
     duration: float | None = None
@@ -74,7 +80,7 @@ class RelayView(msgspec.Struct):
     created_at: str | float | None = None
     video: _Media | None = None
     video_raw: _Media | None = None
-    thumbnail: _Media | None = None
+    thumbnail: _Link | str | None = None
     last_frame: _Media | None = None
     estimate_wait_seconds: float | None = None
     failure_reason: str | None = None
@@ -87,6 +93,7 @@ class RelayView(msgspec.Struct):
     status: str | None = None
     fail_reason: str | None = None
     progress: str | float | None = None
+    submit_time: float | None = None
 
 
 _decode_one = msgspec.json.Decoder(RelayView | list[RelayView], strict=False).decode
@@ -113,13 +120,25 @@ def decode_relay(response: HttpResponse) -> RelayView | list[RelayView]:
         return top
     except (msgspec.DecodeError, RecursionError):
         # Not a task: maybe a 200 carrying one of the error layers; else it is unreadable.
-        raise _not_understood(response) from None
+        raise not_understood(response) from None
 
 
-def _not_understood(response: HttpResponse) -> APIError | ProtocolError:
+def not_understood(response: HttpResponse, what: str = "a task") -> APIError | ProtocolError:
+    """The error for a 2xx answer that is not what we asked for.
+
+    A gateway error body at 200 keeps its class when it has a code or speaks of quota
+    (DIALECTS.md §6 rule 1: "200 included"); anything else is a protocol error.
+    """
     error = error_for(response)
-    if isinstance(error, APIError) and error.code is None and response.status < 300:
-        return ProtocolError("the answer is not a task", status=response.status, body=response.body)
+    if (
+        isinstance(error, APIError)
+        and error.code is None
+        and response.status < 300
+        and not isinstance(error, QuotaExceededError)
+    ):
+        return ProtocolError(
+            f"the answer is not {what}", status=response.status, body=response.body
+        )
     return error
 
 
@@ -153,18 +172,24 @@ def _progress(value: str | float | None) -> float | None:
     return min(max(number, 0.0), 1.0) if number == number else None
 
 
+def _url_of(media: _Link | str | None) -> str | None:
+    return (media.url if isinstance(media, _Link) else media) or None
+
+
 def _video(view: RelayView) -> VideoAsset | None:
     video, raw = view.video, view.video_raw
-    url = (video.url if video else None) or (raw.url if raw else None)
+    url = (
+        (video.url if video else None)
+        or (raw.url if raw else None)
+        or (video.download_url if video else None)
+    )
     if not url:
         return None
     return VideoAsset(
         url=url,
         download_url=(video.download_url if video else None) or None,
         raw_url=(raw.url if raw else None) or None,
-        thumbnail_url=(view.thumbnail.url if view.thumbnail else None)
-        or (video.thumbnail if video else None)
-        or None,
+        thumbnail_url=_url_of(view.thumbnail) or _url_of(video.thumbnail if video else None),
         last_frame_url=(view.last_frame.url if view.last_frame else None) or None,
         width=(video.width if video else None) or (raw.width if raw else None),
         height=(video.height if video else None) or (raw.height if raw else None),
@@ -172,18 +197,18 @@ def _video(view: RelayView) -> VideoAsset | None:
     )
 
 
-def _from_task(view: RelayView, *, fallback_state: str | None = None) -> Generation:
+def _from_task(view: RelayView) -> Generation:
     task_id = view.id if isinstance(view.id, str) and view.id else view.task_id
     if not task_id:
         raise ProtocolError("the answer carries no task id")
-    word = view.state or view.task_status or fallback_state
+    word = view.state or view.task_status
     prompt = view.prompt or (view.request.prompt if view.request else None)
     return Generation(
         id=task_id,
         state=state_of(word),
         raw_state=word,
         prompt=prompt or None,
-        created_at=parse_time(view.created_at),
+        created_at=parse_time(view.created_at if view.created_at else view.submit_time),
         video=_video(view),
         failure_reason=view.failure_reason or view.fail_reason or None,
         estimate_wait_seconds=view.estimate_wait_seconds,
@@ -191,67 +216,92 @@ def _from_task(view: RelayView, *, fallback_state: str | None = None) -> Generat
     )
 
 
+def _is_wrapper_item(view: RelayView) -> bool:
+    """new-api's batch item: `task_id` and `status` outside, the task object in `data`."""
+    return view.task_id is not None and view.status is not None and view.state is None
+
+
 def _from_wrapper_item(item: RelayView) -> Generation:
-    """new-api's batch item: `status` outside, the relay task object inside `data`."""
+    """A wrapper item; the wrapper's own record wins where it is terminal (DIALECTS.md §5)."""
     inner = None
     if item.data:
         try:
             inner = _decode_inner(item.data)
         except (msgspec.DecodeError, RecursionError):
             inner = None
-    if isinstance(inner, RelayView) and (inner.id or inner.task_id):
-        generation = _from_task(inner, fallback_state=item.status)
-        if not generation.failure_reason and item.fail_reason:
-            generation = msgspec.structs.replace(generation, failure_reason=item.fail_reason)
-        if generation.progress is None and item.progress is not None:
-            generation = msgspec.structs.replace(generation, progress=_progress(item.progress))
-        return generation
-    return _from_task(msgspec.structs.replace(item, id=item.task_id, state=item.status))
+    outer = msgspec.structs.replace(item, id=item.task_id, state=item.status, data=msgspec.Raw())
+    if not isinstance(inner, RelayView) or not (inner.id or inner.task_id):
+        return _from_task(outer)
+    generation = _from_task(inner)
+    wrapper_state = state_of(item.status)
+    changes: dict[str, object] = {}
+    if wrapper_state in (State.COMPLETED, State.FAILED) or generation.raw_state is None:
+        # A terminal wrapper status beats an inner task object that was not refreshed.
+        changes.update(state=wrapper_state, raw_state=item.status)
+    if not generation.failure_reason and item.fail_reason:
+        changes["failure_reason"] = item.fail_reason
+    if generation.progress is None and item.progress is not None:
+        changes["progress"] = _progress(item.progress)
+    if generation.created_at is None and item.submit_time:
+        changes["created_at"] = parse_time(item.submit_time)
+    return msgspec.structs.replace(generation, **changes) if changes else generation
 
 
-def _unwrap(view: RelayView, status: int, body: bytes) -> RelayView | list[RelayView]:
+def _unwrap(view: RelayView, response: HttpResponse) -> RelayView | list[RelayView]:
     """The task (or list of tasks) behind an envelope; envelope errors raise."""
     if not is_success_code(view.code):
-        raise error_for(HttpResponse(status, {}, body))
+        raise error_for(response)
     if not view.data:
         if view.id is None and view.task_id is None:
-            raise _not_understood(HttpResponse(status, {}, body))
+            raise not_understood(response)
         return view
     try:
         inner: RelayView | list[RelayView] | None = _decode_inner(view.data)
     except (msgspec.DecodeError, RecursionError):
-        raise ProtocolError("the envelope's data is not a task", status=status, body=body) from None
+        raise ProtocolError(
+            "the envelope's data is not a task", status=response.status, body=response.body
+        ) from None
     if inner is None:
-        raise _not_understood(HttpResponse(status, {}, body))
+        raise not_understood(response)
     return inner
 
 
 def _one(item: RelayView) -> Generation:
-    if item.status is not None and item.state is None and item.task_id is not None:
-        return _from_wrapper_item(item)
-    return _from_task(item)
+    return _from_wrapper_item(item) if _is_wrapper_item(item) else _from_task(item)
+
+
+def _top(response: HttpResponse) -> RelayView | list[RelayView]:
+    top = decode_relay(response)
+    if (
+        isinstance(top, RelayView)
+        and not _is_wrapper_item(top)
+        and (top.data or top.code is not None)
+    ):
+        top = _unwrap(top, response)
+    return top
 
 
 def relay_generation(response: HttpResponse) -> Generation:
-    """One task from a relay answer: flat, a one-element list, or inside an envelope."""
-    top = decode_relay(response)
-    if isinstance(top, RelayView) and (top.data or top.code is not None):
-        top = _unwrap(top, response.status, response.body)
+    """One task from a relay answer: flat, a one-element list, an envelope, a wrapper item."""
+    top = _top(response)
     if isinstance(top, list):
         if not top:
             raise ProtocolError("an empty list where a task was expected", body=response.body)
         top = top[0]
+    if not (top.id or top.task_id):
+        raise not_understood(response)
     return _one(top)
 
 
 def relay_generations(response: HttpResponse) -> list[Generation]:
     """All tasks in a batch answer: a bare list, or new-api's wrapper around one."""
-    top = decode_relay(response)
-    if isinstance(top, RelayView) and (top.data or top.code is not None):
-        top = _unwrap(top, response.status, response.body)
-    items = top if isinstance(top, list) else [top]
+    top = _top(response)
+    if isinstance(top, RelayView):
+        if not (top.id or top.task_id):
+            raise not_understood(response, "a list of tasks")
+        top = [top]
     out = []
-    for item in items:
+    for item in top:
         try:
             out.append(_one(item))
         except ProtocolError:
@@ -282,10 +332,10 @@ def relay_link(response: HttpResponse) -> str:
         if not isinstance(view, _LinkView):
             break
         if not is_success_code(view.code):
-            raise error_for(HttpResponse(response.status, {}, response.body))
-        if view.url:
+            raise error_for(response)
+        if view.url and view.url.startswith(("http://", "https://")):
             return view.url
         if not view.data:
             break
         body = view.data
-    raise ProtocolError("no link in the answer", status=response.status, body=response.body)
+    raise not_understood(response, "a link")

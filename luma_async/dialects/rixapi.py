@@ -42,6 +42,8 @@ class RixAPI(RelayDialect):
         if callback_url is not None:
             body["notify_hook"] = callback_url
         if self.audio_route == "task_id":
+            # Seed 002 marks aspect_ratio required on this route too.
             body["task_id"] = task_id
+            body["aspect_ratio"] = self.required_defaults["aspect_ratio"]
             return HttpRequest.json("POST", self.path("/luma/generations"), body)
         return HttpRequest.json("POST", self.path("/luma/generations/{id}/audio", task_id), body)

@@ -1,0 +1,183 @@
+"""Configuration of the emulator: dialect, timing, quirks and faults, as frozen dataclasses."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+DIALECTS = frozenset({"official", "anyapi", "rixapi", "xfusion", "gptge"})
+RELAY_DIALECTS = frozenset({"anyapi", "rixapi", "xfusion", "gptge"})
+
+# Route names used by stats.by_route and Faults.routes.
+ROUTES = (
+    "submit",
+    "extend",
+    "get",
+    "batch",
+    "no_watermark",
+    "audio",
+    "list",
+    "delete",
+    "upscale",
+    "credits",
+    "ping",
+    "concepts",
+    "file_upload",
+)
+
+# Quirks every dialect can show: they are about timing and links, not about wire shapes.
+COMMON_QUIRKS = frozenset({"early_404", "completed_without_link", "unknown_state", "expire_links"})
+# Quirks of the relay family only (DIALECTS.md §2-§5): shapes the official API never produces.
+RELAY_QUIRKS = frozenset(
+    {
+        "list_submit",
+        "envelope",
+        "batch_wrapper",
+        "no_batch_route",
+        "no_watermark_missing",
+        "task_not_exist_400",
+        "status_201",
+        "new_form",
+        "no_download_url",
+    }
+)
+QUIRKS = COMMON_QUIRKS | RELAY_QUIRKS
+
+# Fault kinds, in the order a single draw walks through them.
+FAULT_KINDS = (
+    "http_500",
+    "html_502",
+    "rate_429",
+    "reset",
+    "slow",
+    "truncated",
+    "ambiguous_submit",
+)
+
+DEFAULT_API_KEY = "test-key"
+DEFAULT_HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Faults:
+    """Seeded fault injection on API routes: a probability per kind; one fault a request at most."""
+
+    http_500: float = 0.0
+    html_502: float = 0.0
+    rate_429: float = 0.0
+    reset: float = 0.0
+    slow: float = 0.0
+    truncated: float = 0.0
+    ambiguous_submit: float = 0.0
+    slow_seconds: float = 2.0
+    retry_after: int = 1
+    routes: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        """Reject probabilities outside 0..1, a total above 1 and unknown route names."""
+        total = 0.0
+        for kind in FAULT_KINDS:
+            p = self.probability(kind)
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"Faults.{kind} must be between 0 and 1, got {p!r}")
+            total += p
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"fault probabilities add up to {total:g}, more than 1")
+        if self.slow_seconds < 0 or self.retry_after < 1:
+            raise ValueError("slow_seconds must be >= 0 and retry_after >= 1")
+        if self.routes is not None:
+            routes = frozenset(self.routes)
+            unknown = routes - set(ROUTES)
+            if unknown:
+                raise ValueError(f"unknown route names in Faults.routes: {sorted(unknown)}")
+            object.__setattr__(self, "routes", routes)
+
+    def probability(self, kind: str) -> float:
+        """The probability configured for one fault kind."""
+        value: float = getattr(self, kind)
+        return value
+
+    @property
+    def active(self) -> bool:
+        """Whether any fault can happen at all."""
+        return any(self.probability(kind) > 0 for kind in FAULT_KINDS)
+
+
+def _check_range(name: str, value: tuple[float, float]) -> tuple[float, float]:
+    lo, hi = (float(v) for v in value)
+    if lo < 0 or hi < lo:
+        raise ValueError(f"{name} must be (low, high) with 0 <= low <= high, got {value!r}")
+    return (lo, hi)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmulatorConfig:
+    """How the emulated gateway behaves: dialect, auth, timing, quirks, faults and the clock."""
+
+    dialect: str = "official"
+    api_key: str | None = DEFAULT_API_KEY
+    prefix: str = ""
+    time_scale: float = 1.0
+    queue_seconds: tuple[float, float] = (0.5, 1.5)
+    run_seconds: tuple[float, float] = (2.0, 6.0)
+    fail_rate: float = 0.0
+    fail_marker: str = "[fail]"
+    seed: int = 0
+    credits: int | None = None
+    eta: bool = False
+    quirks: frozenset[str] = frozenset()
+    link_delay: float = 2.0
+    early_404_seconds: float = 1.0
+    link_ttl: float = 3600.0
+    rate_limit: float | None = None
+    faults: Faults = field(default_factory=Faults)
+    clock: Callable[[], float] = time.monotonic
+    host: str = DEFAULT_HOST
+    port: int = 0
+    cdn_port: int = 0
+
+    def __post_init__(self) -> None:
+        """Normalise the prefix and quirks, and refuse values that cannot work."""
+        if self.dialect not in DIALECTS:
+            raise ValueError(
+                f"unknown dialect {self.dialect!r}; expected one of {sorted(DIALECTS)}"
+            )
+        if self.api_key is not None and not self.api_key:
+            raise ValueError("api_key must be a non-empty string or None")
+        prefix = self.prefix.strip()
+        if prefix:
+            prefix = "/" + prefix.strip("/")
+        object.__setattr__(self, "prefix", prefix)
+        quirks = frozenset(self.quirks)
+        unknown = quirks - QUIRKS
+        if unknown:
+            raise ValueError(
+                f"unknown quirks: {sorted(unknown)}; expected some of {sorted(QUIRKS)}"
+            )
+        if self.dialect == "official" and quirks & RELAY_QUIRKS:
+            raise ValueError(
+                f"relay-only quirks on the official dialect: {sorted(quirks & RELAY_QUIRKS)}"
+            )
+        object.__setattr__(self, "quirks", quirks)
+        object.__setattr__(self, "queue_seconds", _check_range("queue_seconds", self.queue_seconds))
+        object.__setattr__(self, "run_seconds", _check_range("run_seconds", self.run_seconds))
+        if self.time_scale < 0:
+            raise ValueError("time_scale must be >= 0")
+        if not 0.0 <= self.fail_rate <= 1.0:
+            raise ValueError("fail_rate must be between 0 and 1")
+        if self.credits is not None and self.credits < 0:
+            raise ValueError("credits must be >= 0 or None")
+        if self.rate_limit is not None and self.rate_limit <= 0:
+            raise ValueError("rate_limit must be > 0 or None")
+        if min(self.link_delay, self.early_404_seconds, self.link_ttl) < 0:
+            raise ValueError("link_delay, early_404_seconds and link_ttl must be >= 0")
+
+    @property
+    def relay(self) -> bool:
+        """Whether the dialect belongs to the relay family."""
+        return self.dialect in RELAY_DIALECTS
+
+    def has(self, quirk: str) -> bool:
+        """Whether a quirk is switched on."""
+        return quirk in self.quirks

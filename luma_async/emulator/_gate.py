@@ -1,0 +1,92 @@
+"""The API middleware: counting, faults, auth, rate limit, errors in the dialect's shape."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from . import _faults
+from ._context import CTX, Context
+from ._errors import Rejection, rate_limited, render_rejection, unauthorized, unknown_route
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+ROUTE_NAMES: web.AppKey[dict[Handler, str]] = web.AppKey("luma_emulator_routes", dict)
+
+
+def add_route(app: web.Application, method: str, path: str, handler: Handler, name: str) -> None:
+    """Register a handler under one of the route names stats and faults use."""
+    app.router.add_route(method, path, handler)
+    app[ROUTE_NAMES][handler] = name
+
+
+def _bearer(request: web.Request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _access(ctx: Context, request: web.Request) -> web.StreamResponse | None:
+    """401 for a wrong or missing key, then 429 over the rate limit (new-api checks auth first)."""
+    token = _bearer(request)
+    expected = ctx.config.api_key
+    if not token or (expected is not None and token != expected):
+        return unauthorized(relay=ctx.relay, request_id=ctx.request_id())
+    if ctx.limiter is not None:
+        wait = ctx.limiter.take()
+        if wait is not None:
+            return rate_limited(relay=ctx.relay, retry_after=wait)
+    return None
+
+
+async def _handle(ctx: Context, request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except Rejection as rejection:
+        return render_rejection(rejection, relay=ctx.relay)
+    except web.HTTPException as exc:
+        if exc.status in (404, 405):
+            return unknown_route(request.method, request.path, exc.status, relay=ctx.relay)
+        raise
+
+
+async def _answer(
+    ctx: Context, request: web.Request, handler: Handler, route: str | None
+) -> tuple[web.StreamResponse, bool]:
+    """The response, and whether the client gets to see its status."""
+    fault = _faults.draw(ctx, route)
+    if fault is not None and fault != "ambiguous_submit":
+        ctx.stats.faults_injected[fault] += 1
+    if fault in _faults.IMMEDIATE:
+        return _faults.immediate(ctx, request, fault), fault != "reset"
+    try:
+        if fault == "slow":
+            await _faults.slow(ctx, request)
+        response = None if route is None else _access(ctx, request)
+        if response is None:
+            response = await _handle(ctx, request, handler)
+    except ConnectionResetError:
+        # The client left before its body was read: nobody to answer.
+        return web.Response(status=499), False
+    if fault == "truncated":
+        return await _faults.truncate(request, response), True
+    if fault == "ambiguous_submit" and 200 <= response.status < 300:
+        # The task exists and is counted; the answer is lost (API.md: SubmissionUncertainError).
+        ctx.stats.faults_injected[fault] += 1
+        _faults.drop(request, hard=True)
+        return response, False
+    return response, True
+
+
+@web.middleware
+async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count the request, apply faults, check access, and render refusals per dialect."""
+    ctx = request.app[CTX]
+    ctx.stats.requests += 1
+    route = request.app[ROUTE_NAMES].get(request.match_info.handler)
+    if route is not None:
+        ctx.stats.by_route[route] += 1
+    response, seen = await _answer(ctx, request, handler, route)
+    if seen and 400 <= response.status < 500:
+        ctx.stats.rejected += 1
+    return response

@@ -1,0 +1,42 @@
+"""Counters a test reads to check what a client did to the gateway."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ._config import FAULT_KINDS, ROUTES
+
+
+def _zero_routes() -> dict[str, int]:
+    return dict.fromkeys(ROUTES, 0)
+
+
+def _zero_faults() -> dict[str, int]:
+    return dict.fromkeys(FAULT_KINDS, 0)
+
+
+@dataclass
+class Stats:
+    """What the emulator saw: API requests per route, creations, rejections, faults, CDN traffic."""
+
+    requests: int = 0
+    by_route: dict[str, int] = field(default_factory=_zero_routes)
+    creations: int = 0
+    duplicate_prompts: int = 0
+    rejected: int = 0
+    faults_injected: dict[str, int] = field(default_factory=_zero_faults)
+    cdn_requests: int = 0
+    cdn_auth_headers: int = 0
+
+    def snapshot(self) -> Stats:
+        """An independent copy, so that before/after comparisons stay stable."""
+        return Stats(
+            requests=self.requests,
+            by_route=dict(self.by_route),
+            creations=self.creations,
+            duplicate_prompts=self.duplicate_prompts,
+            rejected=self.rejected,
+            faults_injected=dict(self.faults_injected),
+            cdn_requests=self.cdn_requests,
+            cdn_auth_headers=self.cdn_auth_headers,
+        )

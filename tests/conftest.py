@@ -1,0 +1,53 @@
+"""Shared fixtures: the emulator on 127.0.0.1 port 0 and clients pointed at it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from luma_async import LumaClient, RetryPolicy
+from luma_async.emulator import Emulator, EmulatorConfig
+
+#: Retries that keep tests quick: the schedule is the same, the waits are tiny.
+FAST_RETRY = RetryPolicy(max_tries=4, max_time=5.0, base=0.01, cap=0.05)
+KEY = "sk-test-4f1d2c9e8b7a6d5c"
+
+MakeEmulator = Callable[..., Awaitable[Emulator]]
+MakeClient = Callable[..., Awaitable[LumaClient]]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Every async test runs on asyncio (aiohttp needs it)."""
+    return "asyncio"
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[MakeEmulator]:
+    """A factory of started emulators, all closed when the test ends."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def make(dialect: str = "anyapi", **options: Any) -> Emulator:
+            options.setdefault("api_key", KEY)
+            options.setdefault("time_scale", 0.02)
+            config = EmulatorConfig(dialect=dialect, **options)
+            return await stack.enter_async_context(Emulator(config))
+
+        yield make
+
+
+@pytest.fixture
+async def client(emulator: MakeEmulator) -> AsyncIterator[MakeClient]:
+    """A factory of open clients for an emulator, all closed when the test ends."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def make(emu: Emulator, **options: Any) -> LumaClient:
+            options.setdefault("retry", FAST_RETRY)
+            options.setdefault("api_key", emu.config.api_key)
+            new = LumaClient(emu.base_url, dialect=emu.config.dialect, **options)
+            return await stack.enter_async_context(new)
+
+        yield make

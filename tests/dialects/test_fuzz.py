@@ -1,0 +1,358 @@
+"""Every parser of every dialect, fed anything: it answers or raises APIError/ProtocolError."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from luma_async._errors import APIError, ProtocolError
+from luma_async._http import HttpResponse
+from luma_async._models import Generation, State
+from luma_async.dialects import Dialect, Official, get_dialect
+
+ALL = ("official", "anyapi", "rixapi", "xfusion", "gptge")
+
+#: Deterministic for CI, no example database on disk, fast enough to run on every commit.
+FUZZ = settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+Parser = Callable[[HttpResponse], object]
+
+
+def parsers(dialect: Dialect) -> dict[str, Parser]:
+    """Every parser the dialect offers, by name."""
+    found: dict[str, Parser] = {
+        "parse_task": dialect.parse_task,
+        "parse_batch": dialect.parse_batch,
+    }
+    if isinstance(dialect, Official):
+        found["parse_credits"] = dialect.parse_credits
+        found["parse_empty"] = dialect.parse_empty
+    else:
+        found["parse_url"] = dialect.parse_url
+    return found
+
+
+PARSERS = [
+    (name, parser, call) for name in ALL for parser, call in parsers(get_dialect(name)).items()
+]
+
+
+def check_generation(generation: object) -> None:
+    """A parsed task honours the public model's promises."""
+    assert isinstance(generation, Generation)
+    assert isinstance(generation.id, str)
+    assert generation.id
+    assert isinstance(generation.state, State)
+    if generation.created_at is not None:
+        assert isinstance(generation.created_at, datetime)
+        assert generation.created_at.tzinfo is not None
+    if generation.progress is not None:
+        assert 0.0 <= generation.progress <= 1.0
+    if generation.video is not None:
+        best = generation.video.best_url
+        assert best is None or (isinstance(best, str) and best)
+
+
+def feed(status: int, headers: Mapping[str, str], body: bytes) -> None:
+    """Give one answer to every parser; each returns its kind of value or raises our errors."""
+    answer = HttpResponse(status, dict(headers), body)
+    for name, parser, parse in PARSERS:
+        try:
+            result = parse(answer)
+        except (APIError, ProtocolError):
+            continue
+        except BaseException as exc:  # pragma: no cover - the failure being tested for
+            raise AssertionError(f"{name}.{parser} raised {type(exc).__name__}: {exc}") from exc
+        if parser == "parse_task":
+            check_generation(result)
+        elif parser == "parse_batch":
+            assert isinstance(result, list)
+            for generation in result:
+                check_generation(generation)
+        elif parser == "parse_url":
+            assert isinstance(result, str)
+            assert result
+        elif parser == "parse_credits":
+            assert isinstance(result, float)
+        else:
+            assert result is None
+
+
+def dumps(value: Any) -> bytes:
+    """JSON as a lenient encoder writes it (NaN and Infinity included, \\u escapes)."""
+    return json.dumps(value).encode()
+
+
+# -- strategies -------------------------------------------------------------------------------
+
+statuses = st.integers(min_value=100, max_value=599)
+headers = st.fixed_dictionaries(
+    {},
+    optional={
+        "content-type": st.sampled_from(
+            ["application/json", "text/html", "text/plain", "application/json; charset=utf-8"]
+        )
+        | st.text(max_size=20),
+        "retry-after": st.sampled_from(
+            ["120", "0", "-1", "1e999", "nan", "inf", "Wed, 21 Oct 2015 07:28:00 GMT", ""]
+        )
+        | st.text(max_size=40),
+        "x-request-id": st.text(max_size=20),
+    },
+)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.floats()
+    | st.text(max_size=20)
+    | st.sampled_from(
+        ["pending", "completed", "SUCCESS", "30%", "success", "0", "https://x.example/v.mp4"]
+    )
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+#: Every key any dialect reads, so wrong types reach the decoders' fields.
+KEYS = [
+    "id",
+    "task_id",
+    "state",
+    "status",
+    "task_status",
+    "prompt",
+    "created_at",
+    "video",
+    "video_raw",
+    "thumbnail",
+    "last_frame",
+    "estimate_wait_seconds",
+    "failure_reason",
+    "fail_reason",
+    "progress",
+    "request",
+    "code",
+    "message",
+    "msg",
+    "data",
+    "url",
+    "download_url",
+    "error",
+    "detail",
+    "reason",
+    "request_id",
+    "generations",
+    "credit_balance",
+    "assets",
+    "width",
+    "height",
+    "duration",
+]
+keyed = st.recursive(
+    st.dictionaries(st.sampled_from(KEYS), scalars, max_size=6),
+    lambda inner: st.dictionaries(
+        st.sampled_from(KEYS), inner | st.lists(inner, max_size=3) | scalars, max_size=6
+    ),
+    max_leaves=16,
+)
+huge_numbers = st.one_of(
+    st.integers(min_value=-(10**300), max_value=10**300),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([2**63, 2**64, -(2**63) - 1, 10**100, 1e308, -1e308, 5e-324]),
+)
+#: A task object with plausible values, one of which may be replaced by anything.
+plausible_task = st.fixed_dictionaries(
+    {
+        "id": st.sampled_from(["9d4b7516-77e5-481a-b015-48313946f33b", "x", ""]) | json_values,
+        "state": st.sampled_from(["pending", "processing", "completed", "failed", "dreaming"]),
+    },
+    optional={
+        "created_at": st.sampled_from(["2024-07-19T07:35:13.498660Z", "0001-01-01T00:00:00Z"])
+        | huge_numbers
+        | json_values,
+        "video": st.fixed_dictionaries(
+            {},
+            optional={
+                "url": st.sampled_from(["https://v/w.mp4", ""]) | json_values,
+                "download_url": st.sampled_from(["https://v/d.mp4", ""]) | json_values,
+                "width": huge_numbers,
+            },
+        )
+        | json_values,
+        "video_raw": st.fixed_dictionaries({"url": json_values, "duration": huge_numbers}),
+        "estimate_wait_seconds": huge_numbers,
+        "progress": huge_numbers | st.text(max_size=8).map(lambda s: s + "%"),
+        "assets": st.fixed_dictionaries({"video": json_values}),
+        "failure_reason": json_values,
+        "request": st.fixed_dictionaries({"prompt": json_values}),
+    },
+)
+wrapped = st.fixed_dictionaries(
+    {"code": st.sampled_from([0, 200, "success", "SUCCEED", "error", None]) | json_values},
+    optional={
+        "message": json_values,
+        "data": plausible_task
+        | st.lists(
+            st.fixed_dictionaries(
+                {
+                    "task_id": json_values,
+                    "status": st.sampled_from(["SUCCESS", "FAILURE", "IN_PROGRESS"]) | json_values,
+                },
+                optional={"data": plausible_task | st.none(), "progress": json_values},
+            ),
+            max_size=3,
+        )
+        | json_values,
+        "generations": st.lists(plausible_task, max_size=3) | json_values,
+    },
+)
+
+
+# -- property tests ------------------------------------------------------------------------------
+
+
+@FUZZ
+@given(status=statuses, headers=headers, body=st.binary(max_size=512))
+def test_arbitrary_bytes(status: int, headers: dict[str, str], body: bytes) -> None:
+    """Arbitrary bytes at any status never raise anything but APIError or ProtocolError."""
+    feed(status, headers, body)
+
+
+@FUZZ
+@given(status=statuses, headers=headers, value=json_values)
+def test_arbitrary_json(status: int, headers: dict[str, str], value: Any) -> None:
+    """Any JSON value at any status is parsed or refused with our errors."""
+    feed(status, headers, dumps(value))
+
+
+@FUZZ
+@given(status=statuses, value=keyed)
+def test_right_keys_wrong_types(status: int, value: Any) -> None:
+    """Objects with the keys the parsers read, holding values of any type, nested."""
+    feed(status, {}, dumps(value))
+
+
+@FUZZ
+@given(status=st.sampled_from([200, 201]), value=plausible_task)
+def test_plausible_tasks(status: int, value: Any) -> None:
+    """Task-shaped answers with odd values in any field, huge numbers included."""
+    feed(status, {"content-type": "application/json"}, dumps(value))
+    feed(status, {}, dumps([value]))
+
+
+@FUZZ
+@given(status=statuses, value=wrapped)
+def test_envelopes_and_wrappers(status: int, value: Any) -> None:
+    """Envelope- and wrapper-shaped answers with any code and any data."""
+    feed(status, {}, dumps(value))
+
+
+@FUZZ
+@given(status=statuses, text=st.text(max_size=200))
+def test_arbitrary_text(status: int, text: str) -> None:
+    """Any text, HTML-looking or not, UTF-8 encoded."""
+    feed(status, {}, text.encode("utf-8", "surrogatepass"))
+    feed(status, {"content-type": "text/html"}, ("<html>" + text).encode("utf-8", "surrogatepass"))
+
+
+# -- deep nesting and huge numbers, built as bytes -------------------------------------------------
+
+DEPTH = 10_000
+
+
+def nested_lists(depth: int = DEPTH) -> bytes:
+    """`depth` nested JSON lists."""
+    return b"[" * depth + b"]" * depth
+
+
+def nested_objects(depth: int = DEPTH) -> bytes:
+    """`depth` nested JSON objects."""
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+def nested_in(field: str, inner: bytes) -> bytes:
+    """A task-shaped object whose `field` holds `inner`."""
+    return b'{"id":"t-1","state":"completed","' + field.encode() + b'":' + inner + b"}"
+
+
+DEEP: dict[str, bytes] = {
+    "lists": nested_lists(),
+    "objects": nested_objects(),
+    "unclosed": b"[" * DEPTH,
+    "mixed": b'[{"a":' * (DEPTH // 2) + b"null" + b"}]" * (DEPTH // 2),
+    **{
+        f"{field}-{kind}": nested_in(field, inner)
+        for field in ("video", "data", "detail", "error", "request", "generations", "url")
+        for kind, inner in (("lists", nested_lists()), ("objects", nested_objects()))
+    },
+    "envelope-data": b'{"code":"success","data":' + nested_lists() + b"}",
+    "envelope-envelope": b'{"code":0,"data":' * 50 + b'{"url":"https://x/y.mp4"}' + b"}" * 50,
+    "wrapper-inner": b'{"code":"success","data":[{"task_id":"t","status":"SUCCESS","data":'
+    + nested_objects()
+    + b"}]}",
+}
+
+BIG = b"1" + b"0" * 5000
+WRAPPED_ITEM = b'{"code":"success","data":[{"task_id":"t","status":"SUCCESS","progress":%s}]}'
+HUGE: dict[str, bytes] = {
+    "bare": BIG,
+    "negative": b"-" + BIG,
+    "exponent": b"1e999999",
+    "created_at": nested_in("created_at", BIG),
+    "created_at-float": nested_in("created_at", b"1e308"),
+    "created_at-negative": nested_in("created_at", b"-1e308"),
+    "created_at-ms-overflow": nested_in("created_at", b"99999999999999999999"),
+    "estimate": nested_in("estimate_wait_seconds", BIG),
+    "estimate-exponent": nested_in("estimate_wait_seconds", b"1e999"),
+    "progress": WRAPPED_ITEM % b"1e999",
+    "progress-text": WRAPPED_ITEM % b'"1e999%"',
+    "progress-nan": WRAPPED_ITEM % b'"nan%"',
+    "width": nested_in("video", b'{"url":"https://v/x.mp4","width":' + BIG + b"}"),
+    "duration": nested_in("video_raw", b'{"url":"https://v/x.mp4","duration":1e999}'),
+    "credits": b'{"credit_balance":' + BIG + b"}",
+    "credits-exponent": b'{"credit_balance":1e999}',
+    "code": b'{"code":' + BIG + b',"message":"x","data":null}',
+    "id": b'{"id":' + BIG + b',"state":"pending"}',
+    "long-string": b'{"id":"' + b"x" * 1_000_000 + b'","state":"pending"}',
+}
+
+
+@pytest.mark.parametrize("status", [200, 400, 502])
+@pytest.mark.parametrize("body", list(DEEP.values()), ids=list(DEEP))
+def test_deep_nesting(body: bytes, status: int) -> None:
+    """10,000 levels of nesting, bare or inside any field, never escape as RecursionError."""
+    feed(status, {}, body)
+
+
+@pytest.mark.parametrize("status", [200, 429])
+@pytest.mark.parametrize("body", list(HUGE.values()), ids=list(HUGE))
+def test_huge_numbers(body: bytes, status: int) -> None:
+    """Numbers beyond any machine type, in every numeric field, are parsed or refused cleanly."""
+    feed(status, {"retry-after": "1e999"}, body)
+
+
+@pytest.mark.parametrize("status", [100, 101, 199, 200, 204, 299, 300, 399, 404, 499, 500, 599])
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"{}", b"null", b'{"id":"t","state":"pending"}', b"<html></html>"],
+    ids=["empty", "object", "null", "task", "html"],
+)
+def test_every_status_class(status: int, body: bytes) -> None:
+    """The edges of every status class, with small bodies."""
+    feed(status, {}, body)

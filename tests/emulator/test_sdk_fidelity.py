@@ -1,0 +1,146 @@
+"""Luma's own SDK (lumaai) against the official dialect: every answer must parse into its models.
+
+The emulator is written from the OpenAPI; the SDK is generated from it too. If the SDK can use the
+emulator end to end, and each raw answer validates strictly against the SDK's pydantic models,
+the official dialect's shapes are right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import lumaai
+import pytest
+from lumaai.types import CreditGetResponse, Generation, GenerationListResponse, PingCheckResponse
+
+from luma_async.emulator import Emulator, EmulatorConfig
+
+from ._support import KEY, FakeClock
+
+pytestmark = pytest.mark.anyio
+
+
+@asynccontextmanager
+async def sdk(
+    clock: FakeClock, **config: Any
+) -> AsyncIterator[tuple[Emulator, lumaai.AsyncLumaAI]]:
+    """An official-dialect emulator and an SDK client aimed at it (no SDK retries)."""
+    cfg = EmulatorConfig(
+        dialect="official", clock=clock, queue_seconds=(1.0, 1.0), run_seconds=(2.0, 2.0), **config
+    )
+    async with Emulator(cfg) as emu:
+        client = lumaai.AsyncLumaAI(auth_token=KEY, base_url=emu.base_url, max_retries=0)
+        async with client:
+            yield emu, client
+
+
+def _validates(model: Any, raw: Any) -> None:
+    """The raw JSON validates against the SDK's pydantic model (not just the lenient construct)."""
+    model.model_validate(raw)
+
+
+async def test_create_get_list_delete(clock: FakeClock) -> None:
+    """generations.create (ray-2), get, list and delete round-trip through the SDK's models."""
+    async with sdk(clock) as (emu, client):
+        raw = await client.generations.with_raw_response.create(
+            model="ray-2",
+            prompt="A serene lake at sunset",
+            aspect_ratio="16:9",
+            loop=True,
+            resolution="720p",
+            duration="5s",
+            keyframes={"frame0": {"type": "image", "url": "https://example.com/image.jpg"}},
+        )
+        assert raw.http_response.status_code == 201
+        _validates(Generation, raw.http_response.json())
+        created = await raw.parse()
+        assert isinstance(created, Generation)
+        assert created.state == "queued"
+        assert isinstance(created.created_at, datetime)
+        assert created.created_at.tzinfo is not None
+        assert created.id is not None
+
+        clock.advance(5)
+        fetched = await client.generations.get(created.id)
+        assert fetched.state == "completed"
+        assert fetched.assets is not None
+        assert fetched.assets.video is not None
+        assert fetched.assets.video.startswith(emu.cdn_url)
+        assert fetched.model == "ray-2"
+
+        extended = await client.generations.create(
+            model="ray-2",
+            prompt="and then it rains",
+            keyframes={"frame0": {"type": "generation", "id": created.id}},
+        )
+        assert extended.id is not None
+        assert extended.id != created.id
+
+        raw_list = await client.generations.with_raw_response.list(limit=1, offset=0)
+        _validates(GenerationListResponse, raw_list.http_response.json())
+        page = await raw_list.parse()
+        assert [g.id for g in page.generations] == [extended.id]
+        assert (page.has_more, page.count, page.limit, page.offset) == (True, 1, 1, 0)
+
+        await client.generations.delete(extended.id)
+        with pytest.raises(lumaai.NotFoundError):
+            await client.generations.get(extended.id)
+
+
+async def test_video_resource_create(clock: FakeClock) -> None:
+    """generations.video.create posts to /generations/video as well."""
+    async with sdk(clock) as (emu, client):
+        gen = await client.generations.video.create(model="ray-flash-2", prompt="a fox in snow")
+        assert gen.model == "ray-flash-2"
+        assert emu.stats.by_route["submit"] == 1
+
+
+async def test_audio_and_upscale(clock: FakeClock) -> None:
+    """generations.audio and generations.upscale answer Generations the SDK parses."""
+    async with sdk(clock) as (emu, client):
+        base = await client.generations.create(model="ray-2", prompt="waves on rocks")
+        assert base.id is not None
+        clock.advance(5)
+        raw_audio = await client.generations.with_raw_response.audio(
+            base.id, generation_type="add_audio", prompt="crashing waves", negative_prompt="music"
+        )
+        _validates(Generation, raw_audio.http_response.json())
+        audio = await raw_audio.parse()
+        assert audio.id != base.id
+        raw_up = await client.generations.with_raw_response.upscale(
+            base.id, generation_type="upscale_video", resolution="1080p"
+        )
+        _validates(Generation, raw_up.http_response.json())
+        upscaled = await raw_up.parse()
+        assert upscaled.state == "queued"
+        assert emu.tasks_created() == [base.id, audio.id, upscaled.id]
+
+
+async def test_credits_ping_concepts(clock: FakeClock) -> None:
+    """credits.get, ping.check and generations.concepts.list parse."""
+    async with sdk(clock, credits=10) as (_, client):
+        raw = await client.credits.with_raw_response.get()
+        _validates(CreditGetResponse, raw.http_response.json())
+        assert (await raw.parse()).credit_balance == 10.0
+        pong = await client.ping.check()
+        assert isinstance(pong, PingCheckResponse)
+        assert pong.message == "pong"
+        concepts = await client.generations.concepts.list()
+        assert all(isinstance(c, str) for c in concepts)
+
+
+async def test_errors_map_to_sdk_exceptions(clock: FakeClock) -> None:
+    """401, 400 and 402 reach the SDK as its own exception classes."""
+    async with sdk(clock, credits=0) as (emu, client):
+        with pytest.raises(lumaai.BadRequestError):
+            await client.generations.create(model="ray-2", prompt="ab")
+        with pytest.raises(lumaai.APIStatusError) as quota:
+            await client.generations.create(model="ray-2", prompt="a lake")
+        assert quota.value.status_code == 402
+        bad_key = lumaai.AsyncLumaAI(auth_token="wrong", base_url=emu.base_url, max_retries=0)
+        async with bad_key:
+            with pytest.raises(lumaai.AuthenticationError):
+                await bad_key.ping.check()
