@@ -12,6 +12,7 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._errors import FATAL_ERRORS, LumaError
+from ._groups import task_group
 from ._limits import RateLimit
 from ._models import GenerateRequest, Generation, JobResult
 from ._poller import PollStream
@@ -131,7 +132,7 @@ async def run_pipeline(
 ) -> AsyncIterator[MemoryObjectReceiveStream[JobResult]]:
     """Run `pipeline` beside its (held open) poll stream for the duration of the `async with`."""
     with pipeline.results:
-        async with poll as stream, anyio.create_task_group() as group:
+        async with poll as stream, task_group() as group:
             group.start_soon(pipeline.run, requests, stream)
             try:
                 yield pipeline.results

@@ -23,6 +23,7 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._errors import FATAL_ERRORS, LumaError, PollTimeoutError
+from ._groups import task_group
 from ._models import Generation, State
 from ._schedule import Schedule
 
@@ -303,7 +304,7 @@ async def open_poll(
         stream.hold()
     stream.add(*task_ids)
     with stream._receive:
-        async with anyio.create_task_group() as group:
+        async with task_group() as group:
             group.start_soon(stream.run, time_limit)
             try:
                 yield stream

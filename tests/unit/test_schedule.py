@@ -1,0 +1,82 @@
+"""The pure polling schedule: floors, ceilings, ETAs and learning from the run."""
+
+from __future__ import annotations
+
+import pytest
+
+from luma_async._models import State
+from luma_async._schedule import DEFAULT_INTERVAL, Schedule
+
+
+def still(interval: float | None = None, **options: float) -> Schedule:
+    """A schedule without jitter, so delays are exact."""
+    return Schedule(interval, jitter=0.0, rand=lambda: 0.5, **options)
+
+
+def test_without_data_looks_start_at_the_interval_and_stretch() -> None:
+    """Before any task finished, delays grow gently from the interval, up to 4x."""
+    schedule = still(1.0)
+    delays = [schedule.delay(age=0.0, attempts=n) for n in range(12)]
+    assert delays[0] == 1.0
+    assert delays == sorted(delays)
+    assert max(delays) == 4.0
+
+
+def test_default_interval() -> None:
+    """None means the schedule's own base interval."""
+    assert Schedule().interval == DEFAULT_INTERVAL
+
+
+def test_an_eta_is_followed() -> None:
+    """A gateway's estimate sets the next look just after it."""
+    schedule = still(1.0, ceiling=100.0)
+    assert schedule.delay(age=0.0, eta=20.0) == pytest.approx(20.25)
+
+
+def test_floor_and_ceiling_bound_every_delay() -> None:
+    """No delay below the floor or above the ceiling, whatever the inputs."""
+    schedule = still(1.0, floor=0.5, ceiling=10.0)
+    assert schedule.delay(age=0.0, eta=0.01) == 0.5
+    assert schedule.delay(age=0.0, eta=1000.0) == 10.0
+
+
+def test_learnt_lifetimes_skip_the_quiet_start_and_thin_out_the_tail() -> None:
+    """Young tasks wait for the band where others finished; old ones are looked at less."""
+    schedule = still(1.0, ceiling=60.0)
+    for lifetime in range(20, 41):  # tasks of this run take 20..40 s
+        schedule.observe(float(lifetime))
+    assert schedule.quantile(0.05) == 21.0
+    young = schedule.delay(age=0.0, state=State.PROCESSING)
+    assert young == pytest.approx(21.0)
+    inside = schedule.delay(age=30.0, state=State.PROCESSING)
+    assert inside == 1.0
+    assert schedule.delay(age=30.0, state=State.QUEUED) == 1.5
+    late = schedule.delay(age=80.0, state=State.PROCESSING)
+    assert late > 1.0
+    assert schedule.delay(age=200.0, state=State.PROCESSING) > late
+
+
+def test_completed_without_link_is_looked_at_every_interval() -> None:
+    """The link is expected any moment."""
+    schedule = still(0.7)
+    assert schedule.delay(age=500.0, state=State.COMPLETED, attempts=50) == 0.7
+
+
+def test_the_sample_is_bounded_and_ignores_nonsense() -> None:
+    """Old lifetimes leave the sample first; negative ones are ignored."""
+    schedule = still(1.0)
+    schedule.observe(-5.0)
+    assert schedule.quantile(0.5) is None
+    for _ in range(600):
+        schedule.observe(100.0)
+    for _ in range(512):
+        schedule.observe(1.0)
+    assert schedule.quantile(0.99) == 1.0
+
+
+def test_jitter_spreads_delays_both_ways() -> None:
+    """Jitter of 10% moves a delay within +-10%."""
+    low = Schedule(1.0, jitter=0.1, rand=lambda: 0.0).delay(age=0.0)
+    high = Schedule(1.0, jitter=0.1, rand=lambda: 1.0).delay(age=0.0)
+    assert low == pytest.approx(0.9)
+    assert high == pytest.approx(1.1)
