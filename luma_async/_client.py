@@ -278,7 +278,7 @@ class LumaClient:
             task_ids,
             time_limit=timeout,
             schedule=Schedule(interval),
-            workers=min(int(self.transport.limiter.total_tokens), 16),
+            workers=int(self.transport.limiter.total_tokens),
             link_grace=link_grace,
             hold=hold,
         )

@@ -40,6 +40,8 @@ class StatusSource(Protocol):
     """Where the poller gets task states from (the client provides one)."""
 
     batch_size: int
+    #: The fewest ids worth a batch query (1 where a batch of one costs what a GET does).
+    min_batch: int
 
     def can_batch(self) -> bool:
         """True while a batch query is worth trying."""
@@ -100,12 +102,13 @@ class PollStream:
     def add(self, *task_ids: str) -> None:
         """Track more tasks; ids already tracked are ignored (each is yielded once)."""
         now = self._clock()
+        batched = self._source.can_batch()
         for task_id in task_ids:
             if task_id in self._tracked:
                 continue
             tracked = self._tracked[task_id] = _Tracked(task_id, now)
             self._counts[State.QUEUED] += 1
-            self._push(tracked, now + self._schedule.delay(age=0.0))
+            self._push(tracked, now + self._schedule.delay(age=0.0, batched=batched))
         self._wake.set()
 
     @property
@@ -128,6 +131,11 @@ class PollStream:
             if self._error is not None:
                 raise self._error from None
             raise StopAsyncIteration from None
+
+    def close(self) -> None:
+        """Release the stream's channels (done for you by `client.poll`)."""
+        self._send.close()
+        self._receive.close()
 
     # -- for the pipeline ------------------------------------------------------------------
 
@@ -198,7 +206,7 @@ class PollStream:
 
     def _due_jobs(self, now: float) -> list[list[str]]:
         """Pop the tasks due now (and those due soon after, to share a batch), as jobs."""
-        horizon = now + self._schedule.interval * _GROUPING
+        horizon = now + self._schedule.batch_interval * _GROUPING
         batching = self._source.can_batch()
         due: list[str] = []
         limit = self._source.batch_size * self._workers if batching else self._workers
@@ -211,7 +219,7 @@ class PollStream:
             due.append(task_id)
             if len(due) >= limit:
                 break
-        if not batching or len(due) == 1:
+        if not batching or len(due) < self._source.min_batch:
             return [[task_id] for task_id in due]
         size = self._source.batch_size
         return [due[i : i + size] for i in range(0, len(due), size)]
@@ -223,7 +231,7 @@ class PollStream:
 
     async def _look(self, job: list[str]) -> None:
         try:
-            if len(job) > 1 and self._source.can_batch():
+            if len(job) >= self._source.min_batch and self._source.can_batch():
                 found = await self._source.batch(job)
                 missing = [task_id for task_id in job if task_id not in found]
                 for task_id in missing:
@@ -268,7 +276,13 @@ class PollStream:
             return
         age = now - tracked.added
         eta = generation.estimate_wait_seconds if generation is not None else None
-        delay = self._schedule.delay(age=age, state=state, eta=eta, attempts=tracked.attempts)
+        delay = self._schedule.delay(
+            age=age,
+            state=state,
+            eta=eta,
+            attempts=tracked.attempts,
+            batched=self._source.can_batch(),
+        )
         self._push(tracked, now + delay)
         self._wake.set()
 
@@ -303,10 +317,12 @@ async def open_poll(
     if hold:
         stream.hold()
     stream.add(*task_ids)
-    with stream._receive:
+    try:
         async with task_group() as group:
             group.start_soon(stream.run, time_limit)
             try:
                 yield stream
             finally:
                 group.cancel_scope.cancel()
+    finally:
+        stream.close()

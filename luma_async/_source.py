@@ -27,6 +27,9 @@ class ClientSource:
     def __init__(self, client: LumaClient) -> None:
         self._client = client
         self.batch_size = client.dialect.batch_size
+        # Some relays only put the links in the batch answer (AnyAPI's envelope form), so a
+        # lone task is batched too; a listing is only worth it for several.
+        self.min_batch = 2 if client.dialect.batch_is_listing else 1
         self._useless = 0
 
     def can_batch(self) -> bool:

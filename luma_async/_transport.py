@@ -126,8 +126,11 @@ class Transport:
         for session in sessions:
             await session.close()
 
-    def _auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._key}"} if self._key else {}
+    def _auth(self, *, json: bool = False) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+        if json:
+            headers["Content-Type"] = "application/json"
+        return headers
 
     def scrub(self, data: bytes) -> bytes:
         """`data` with the API key blanked out, in case a gateway echoes it back."""
@@ -205,9 +208,6 @@ class Transport:
     async def _exchange(self, request: HttpRequest, idempotent: bool) -> HttpResponse:
         pooled, fresh = self._sessions()
         session = pooled if idempotent or request.method in ("GET", "HEAD") else fresh
-        headers = self._auth()
-        if request.body is not None:
-            headers["Content-Type"] = "application/json"
         message: str | None = None
         sent = True
         try:
@@ -216,7 +216,9 @@ class Transport:
                 self.base_url + request.path,
                 params=request.params or None,
                 data=request.body,
-                headers=headers,
+                # Built inline, never held in a local: tracebacks that print frame variables
+                # (pytest --showlocals, rich, Sentry) must not find the key in this frame.
+                headers=self._auth(json=request.body is not None),
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
                 allow_redirects=False,
             ) as resp:
@@ -254,9 +256,11 @@ class Transport:
             try:
                 for _hop in range(6):
                     own = _origin(url) == self._origin
-                    sent_headers = {**(headers or {}), **(self._auth() if own else {})}
                     async with pooled.get(
-                        url, headers=sent_headers, timeout=timeout, allow_redirects=False
+                        url,
+                        headers={**(headers or {}), **(self._auth() if own else {})},
+                        timeout=timeout,
+                        allow_redirects=False,
                     ) as resp:
                         location = resp.headers.get("Location")
                         if resp.status in (301, 302, 303, 307, 308) and location:

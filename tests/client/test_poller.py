@@ -130,7 +130,7 @@ async def test_a_storm_of_429s_and_5xx_loses_no_task(
     faults = Faults(rate_429=0.2, http_500=0.2, routes=frozenset({"batch", "get"}))
     emu = await emulator("anyapi", faults=faults)
     c = await client(emu, retry=RetryPolicy(max_tries=3, max_time=5, base=0.01, cap=0.02))
-    tasks = [emu.create_task(f"t{i}", run_seconds=0.1, queue_seconds=0.0) for i in range(300)]
+    tasks = [emu.create_task(f"t{i}", run_seconds=0.5, queue_seconds=0.0) for i in range(300)]
     async with c.poll(tasks, timeout=60, interval=0.05) as stream:
         got = [g.id async for g in stream]
     assert sorted(got) == sorted(tasks)

@@ -13,13 +13,16 @@ def still(interval: float | None = None, **options: float) -> Schedule:
     return Schedule(interval, jitter=0.0, rand=lambda: 0.5, **options)
 
 
-def test_without_data_looks_start_at_the_interval_and_stretch() -> None:
-    """Before any task finished, delays grow gently from the interval, up to 4x."""
+def test_without_data_looks_come_every_interval() -> None:
+    """Before any task finished, every look is one interval after the last."""
     schedule = still(1.0)
-    delays = [schedule.delay(age=0.0, attempts=n) for n in range(12)]
-    assert delays[0] == 1.0
-    assert delays == sorted(delays)
-    assert max(delays) == 4.0
+    assert {schedule.delay(age=float(n), attempts=n) for n in range(12)} == {1.0}
+
+
+def test_batched_looks_use_the_batch_interval() -> None:
+    """Batched looks are cheap, so they come twice as often by default."""
+    assert still().delay(age=0.0, batched=True) == 0.5
+    assert still(2.0).delay(age=0.0, batched=True) == 2.0
 
 
 def test_default_interval() -> None:
@@ -48,12 +51,13 @@ def test_learnt_lifetimes_skip_the_quiet_start_and_thin_out_the_tail() -> None:
     assert schedule.quantile(0.05) == 21.0
     young = schedule.delay(age=0.0, state=State.PROCESSING)
     assert young == pytest.approx(21.0)
-    inside = schedule.delay(age=30.0, state=State.PROCESSING)
+    inside = schedule.delay(age=30.0, state=State.PROCESSING, attempts=5)
     assert inside == 1.0
-    assert schedule.delay(age=30.0, state=State.QUEUED) == 1.5
-    late = schedule.delay(age=80.0, state=State.PROCESSING)
+    assert schedule.delay(age=100.0, attempts=5) == 1.0  # slow, but not yet overdue
+    late = schedule.delay(age=150.0, attempts=5)
     assert late > 1.0
-    assert schedule.delay(age=200.0, state=State.PROCESSING) > late
+    assert schedule.delay(age=300.0, attempts=5) > late
+    assert schedule.delay(age=300.0, attempts=1) == 1.0  # a task met late gets a few looks
 
 
 def test_completed_without_link_is_looked_at_every_interval() -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks: luma_async side by side with its alternatives, against the emulator."""
