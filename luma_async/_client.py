@@ -18,6 +18,7 @@ from ._errors import (
     BadRequestError,
     LumaError,
     NotFoundError,
+    PermissionDeniedError,
     ProtocolError,
     ServerError,
     SubmissionUncertainError,
@@ -223,8 +224,8 @@ class LumaClient:
         if request is not None:
             try:
                 return self.dialect.parse_url(await self.transport.send(request))
-            except (NotFoundError, BadRequestError):
-                pass  # no such route here, or VIP-only: the task's own links may do
+            except (NotFoundError, BadRequestError, PermissionDeniedError):
+                pass  # no such route here, or VIP-only (403): the task's own links may do
         generation = await self.get(task_id)
         if generation.video is None or not generation.video.best_url:
             raise NotFoundError(

@@ -230,26 +230,37 @@ class PollStream:
                 await self._look(job)
 
     async def _look(self, job: list[str]) -> None:
+        found: dict[str, Generation] = {}
         try:
             if len(job) >= self._source.min_batch and self._source.can_batch():
                 found = await self._source.batch(job)
-                missing = [task_id for task_id in job if task_id not in found]
-                for task_id in missing:
-                    # Absent from the batch answer: an early 404 or a task the batch route
-                    # cannot see (the official list only holds the newest); ask for it alone.
-                    if (one := await self._source.one(task_id)) is not None:
-                        found[task_id] = one
-            else:
-                one = await self._source.one(job[0])
-                found = {job[0]: one} if one is not None else {}
         except FATAL_ERRORS as exc:
             self._fail(exc)
             return
         except LumaError:
             # Transient trouble (the transport already retried): keep every task, look later.
-            found = {}
+            missing: list[str] = []
+        else:
+            # Absent from a batch answer (an early 404, or a task the official list is too
+            # short to hold), or never batched: ask for each alone, side by side.
+            missing = [task_id for task_id in job if task_id not in found]
+        if missing:
+            async with anyio.create_task_group() as group:
+                for task_id in missing:
+                    group.start_soon(self._look_alone, task_id, found)
         for task_id in job:
             self._update(task_id, found.get(task_id))
+
+    async def _look_alone(self, task_id: str, found: dict[str, Generation]) -> None:
+        try:
+            generation = await self._source.one(task_id)
+        except FATAL_ERRORS as exc:
+            self._fail(exc)
+            return
+        except LumaError:
+            return  # transient: this task keeps its place and is looked at later
+        if generation is not None:
+            found[task_id] = generation
 
     def _update(self, task_id: str, generation: Generation | None) -> None:
         tracked = self._tracked.get(task_id)
