@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import pathlib
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
@@ -40,6 +42,12 @@ __all__ = ["DEFAULT_MAX_CONCURRENCY", "DEFAULT_TIMEOUT", "LumaClient"]
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_CONCURRENCY = 32
+#: How many created ids a client remembers for reconciling lost creates.
+_REMEMBERED = 10_000
+#: Recent generations read when looking for a lost create.
+_RECONCILE_PAGE = 50
+#: Seconds the gateway's clock may run behind ours.
+_CLOCK_SKEW = 30.0
 
 
 class LumaClient:
@@ -90,6 +98,8 @@ class LumaClient:
         )
         #: Set once a batch route answers 404/405: this gateway has none, poll singly.
         self.batch_unavailable = False
+        self._created: collections.deque[str] = collections.deque()
+        self._created_set: set[str] = set()
 
     @classmethod
     def from_env(cls, **options: Any) -> Self:
@@ -155,20 +165,53 @@ class LumaClient:
 
     async def _create(self, request: HttpRequest) -> Generation:
         """Send a request that creates (and bills) a task; see `SubmissionUncertainError`."""
+        started = datetime.now(UTC)
         try:
             response = await self.transport.send(request, idempotent=self.retry_submits)
-            return self.dialect.parse_task(response)
+            generation = self.dialect.parse_task(response)
         except TransportError as exc:
             if not exc.sent:
                 raise
             cause: LumaError = exc
         except (ServerError, ProtocolError) as exc:
             cause = exc
+        else:
+            self._remember(generation.id)
+            return generation
+        if (found := await self._reconcile(request, started)) is not None:
+            return found
         raise SubmissionUncertainError(
             f"{request.method} {request.path}: the task may have been created, but its answer "
             f"was lost ({cause}); not resent, to avoid paying twice",
             cause=cause,
         )
+
+    def _remember(self, task_id: str) -> None:
+        """Ids this client created, so that reconciling never claims one twice."""
+        self._created.append(task_id)
+        self._created_set.add(task_id)
+        if len(self._created) > _REMEMBERED:
+            self._created_set.discard(self._created.popleft())
+
+    async def _reconcile(self, request: HttpRequest, started: datetime) -> Generation | None:
+        """Find the task a lost create made, where the dialect can list recent tasks.
+
+        Exactly one unclaimed match, created after the create began (less clock skew) with
+        the same request, recovers it; none or several leave the create uncertain.
+        """
+        if not self.dialect.supports("list"):
+            return None
+        since = started - timedelta(seconds=_CLOCK_SKEW)
+        try:
+            listing = await self.transport.send(self.dialect.listing(limit=_RECONCILE_PAGE))
+            ids = self.dialect.parse_created(listing, request, since, self._created_set)
+            if len(ids) != 1:
+                return None
+            generation = await self.get(ids[0])
+        except LumaError:
+            return None
+        self._remember(generation.id)
+        return generation
 
     # -- reading -------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import binascii
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -164,6 +165,11 @@ class Dialect(abc.ABC):
         """The route for a clean link, or None where the task itself carries it."""
         return None
 
+    def listing(self, *, limit: int = 100, offset: int = 0) -> HttpRequest:
+        """Recent tasks, newest first."""
+        self.require("list")
+        raise NotImplementedError
+
     def audio(
         self, task_id: str, prompt: str, negative_prompt: str | None, callback_url: str | None
     ) -> HttpRequest:
@@ -186,6 +192,13 @@ class Dialect(abc.ABC):
         raise UnsupportedFeatureError(
             f"the {self.name} dialect has no no-watermark route: the link is in the task"
         )
+
+    def parse_created(
+        self, listing: HttpResponse, sent: HttpRequest, since: datetime, known: set[str]
+    ) -> list[str]:
+        """Ids in a recent listing that the create `sent` may have made (needs `list`)."""
+        self.require("list")
+        raise NotImplementedError
 
     def parse_empty(self, response: HttpResponse) -> None:
         """Check an answer that carries nothing on success (delete)."""

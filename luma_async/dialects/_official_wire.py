@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import msgspec
 
 from .._http import HttpResponse
 from .._models import Generation, VideoAsset
 from ._relay_wire import check_answer, not_understood, parse_time, state_of
 
-__all__ = ["official_credits", "official_generation", "official_generations"]
+__all__ = [
+    "official_created",
+    "official_credits",
+    "official_generation",
+    "official_generations",
+]
 
 
 class _Assets(msgspec.Struct, gc=False):
@@ -95,3 +103,46 @@ def official_credits(response: HttpResponse) -> float:
         return _decode_credits(response.body).credit_balance
     except _READ_ERRORS:
         raise not_understood(response, "a credit balance") from None
+
+
+class _Echo(msgspec.Struct):
+    """Just what a generation says about the request that made it."""
+
+    id: str | None = None
+    created_at: str | None = None
+    model: str | None = None
+    request: dict[str, Any] | None = None
+
+
+class _EchoList(msgspec.Struct):
+    generations: list[_Echo]
+
+
+_decode_echoes = msgspec.json.Decoder(_EchoList | list[_Echo], strict=False).decode
+#: The fields that tell one create from another (API.md: prompt, model, ratio, keyframes...).
+_MATCHED = ("prompt", "model", "aspect_ratio", "keyframes", "loop", "resolution", "duration")
+
+
+def official_created(
+    listing: HttpResponse, sent: dict[str, Any], since: datetime, known: set[str]
+) -> list[str]:
+    """Ids in a list answer that `sent` may have created: made after `since`, same request."""
+    check_answer(listing)
+    try:
+        top = _decode_echoes(listing.body)
+    except _READ_ERRORS:
+        raise not_understood(listing, "a list of generations") from None
+    echoes = top.generations if isinstance(top, _EchoList) else top
+    found = []
+    for echo in echoes:
+        if not echo.id or echo.id in known:
+            continue
+        created = parse_time(echo.created_at)
+        if created is None or created < since:
+            continue
+        said = dict(echo.request or {})
+        if echo.model and "model" not in said:
+            said["model"] = echo.model
+        if all(said.get(key) == sent[key] for key in _MATCHED if key in sent):
+            found.append(echo.id)
+    return found

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, ClassVar
+
+import msgspec
 
 from .._errors import InvalidRequestError
 from .._http import HttpRequest, HttpResponse
 from .._models import GenerateRequest, Generation
 from ._base import Dialect
-from ._official_wire import official_credits, official_generation, official_generations
+from ._official_wire import (
+    official_created,
+    official_credits,
+    official_generation,
+    official_generations,
+)
 from ._relay_wire import check_answer
 
 __all__ = ["Official"]
@@ -141,6 +149,13 @@ class Official(Dialect):
     def parse_batch(self, response: HttpResponse) -> list[Generation]:
         """The generations of a list answer."""
         return official_generations(response)
+
+    def parse_created(
+        self, listing: HttpResponse, sent: HttpRequest, since: datetime, known: set[str]
+    ) -> list[str]:
+        """Ids in a recent listing that the create `sent` may have made (for reconciling)."""
+        body = msgspec.json.decode(sent.body) if sent.body else {}
+        return official_created(listing, body if isinstance(body, dict) else {}, since, known)
 
     def parse_credits(self, response: HttpResponse) -> float:
         """The balance in USD cents."""

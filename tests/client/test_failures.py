@@ -10,6 +10,7 @@ from luma_async import (
     AuthenticationError,
     LumaClient,
     NotFoundError,
+    ProtocolError,
     QuotaExceededError,
     RateLimitError,
     RetryPolicy,
@@ -88,13 +89,44 @@ async def test_a_create_whose_answer_is_lost_is_uncertain_and_not_resent(
     kind: str, emulator: MakeEmulator, client: MakeClient
 ) -> None:
     """Any failure after a submit may have landed raises SubmissionUncertainError, once."""
-    emu = await emulator("official", faults=every(kind, "submit"))
+    emu = await emulator("gptge", faults=every(kind, "submit"))
     c = await client(emu)
     with pytest.raises(SubmissionUncertainError) as info:
         await c.generate("an expensive video")
-    assert isinstance(info.value.cause, ServerError | TransportError | Exception)
+    assert isinstance(info.value.cause, ServerError | ProtocolError | TransportError)
     assert emu.stats.by_route["submit"] == 1
     assert emu.stats.creations <= 1
+
+
+@pytest.mark.parametrize("kind", ["truncated", "ambiguous_submit"])
+async def test_official_recovers_a_lost_create_from_the_list(
+    kind: str, emulator: MakeEmulator, client: MakeClient
+) -> None:
+    """The task a lost create made is found in the recent list: one create, one id."""
+    emu = await emulator("official", faults=every(kind, "submit"))
+    c = await client(emu)
+    made = await c.generate("an expensive video", aspect_ratio="16:9")
+    assert [made.id] == emu.tasks_created()
+    again = await c.generate("an expensive video", aspect_ratio="16:9")
+    assert again.id != made.id  # the first is known to the client and never claimed twice
+    assert emu.stats.by_route["submit"] == 2
+    assert emu.stats.creations == 2
+
+
+async def test_official_stays_uncertain_when_nothing_or_several_match(
+    emulator: MakeEmulator, client: MakeClient
+) -> None:
+    """No created task (a 500 before creating) or two candidates: still uncertain."""
+    emu = await emulator("official", faults=every("http_500", "submit"))
+    c = await client(emu)
+    with pytest.raises(SubmissionUncertainError):
+        await c.generate("nothing was made")
+    emu2 = await emulator("official", faults=every("ambiguous_submit", "submit"))
+    other = await client(emu2)
+    await other.generate("twin")  # its lost create is recovered: one match...
+    c2 = await client(emu2)  # ...but a second client sees two unclaimed twins
+    with pytest.raises(SubmissionUncertainError):
+        await c2.generate("twin")
 
 
 async def test_a_slow_create_is_uncertain(emulator: MakeEmulator, client: MakeClient) -> None:
