@@ -370,7 +370,11 @@ async def test_faults_on_every_route_keep_the_key_out(
         poll_timeout=0.5,
     )
     assert all(isinstance(e, LumaError) for e in w.errors.values()), w.errors
-    if kind == "ambiguous_submit":
+    recovered = kind == "ambiguous_submit" and dialect == "official"
+    if recovered:
+        # The official list shows the task the lost create made: it is recovered, not lost.
+        assert "generate" not in w.errors
+    elif kind == "ambiguous_submit":
         # Only submits are hit: the answer of a create that happened is lost.
         assert isinstance(w.errors["generate"], SubmissionUncertainError)
     else:
@@ -388,7 +392,8 @@ async def test_faults_on_every_route_keep_the_key_out(
         assert isinstance(w.errors["generate"], expected), w.errors["generate"]
     many = w.results["generate_many"]
     assert isinstance(many, list)
-    assert all(isinstance(r, JobResult) and isinstance(r.error, LumaError) for r in many)
+    assert all(isinstance(r, JobResult) for r in many)
+    assert recovered or all(isinstance(r.error, LumaError) for r in many)
     assert any(line.startswith(("GET ", "POST ")) for line in request_lines(caplog))
     w.assert_no_key(caplog, tmp_path)
 
