@@ -290,7 +290,18 @@ class LumaClient:
                 f"task {generation.id} has no video to download (state {generation.raw_state})",
                 status=404,
             )
-        return await download_to(self.transport, url, target_path(dest, generation.id))
+        task_id = generation.id
+
+        async def fresh_link() -> str:
+            # Presigned links expire (an hour on relays): the task hands out a new one.
+            again = await self.get(task_id)
+            if again.video is None or not again.video.best_url:
+                raise NotFoundError(f"task {task_id} no longer has a video link", status=404)
+            return again.video.best_url
+
+        return await download_to(
+            self.transport, url, target_path(dest, task_id), refresh=fresh_link
+        )
 
     # -- many tasks ----------------------------------------------------------------------
 

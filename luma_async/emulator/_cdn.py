@@ -8,6 +8,7 @@ import re
 from aiohttp import web
 
 from ._context import CTX, Context
+from ._faults import cut_video, truncate
 from ._gate import Handler
 from ._mp4 import jpeg, mp4
 from ._tasks import Phase
@@ -84,7 +85,10 @@ async def video(request: web.Request) -> web.StreamResponse:
     task_id = stem.removesuffix("_raw")
     if stem == name or not _linked(ctx, task_id):
         raise web.HTTPNotFound()
-    return _ranged(request, mp4(task_id, clean=clean), "video/mp4")
+    answer = _ranged(request, mp4(task_id, clean=clean), "video/mp4")
+    if answer.status in (200, 206) and cut_video(ctx):
+        return await truncate(request, answer)
+    return answer
 
 
 async def image(request: web.Request) -> web.StreamResponse:

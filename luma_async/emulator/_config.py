@@ -53,6 +53,7 @@ FAULT_KINDS = (
     "slow",
     "truncated",
     "ambiguous_submit",
+    "cdn_cut",
 )
 
 DEFAULT_API_KEY = "test-key"
@@ -70,6 +71,8 @@ class Faults:
     slow: float = 0.0
     truncated: float = 0.0
     ambiguous_submit: float = 0.0
+    #: CDN only: a video answer cut off half-way (headers promise the whole file).
+    cdn_cut: float = 0.0
     slow_seconds: float = 2.0
     retry_after: int = 1
     routes: frozenset[str] | None = None

@@ -24,7 +24,7 @@ def draw(ctx: Context, route: str | None) -> str | None:
     roll = ctx.fault_rng.random()
     edge = 0.0
     for kind in FAULT_KINDS:
-        if kind == "ambiguous_submit" and route != "submit":
+        if (kind == "ambiguous_submit" and route != "submit") or kind == "cdn_cut":
             continue
         edge += faults.probability(kind)
         if roll < edge:
@@ -79,3 +79,12 @@ async def truncate(request: web.Request, response: web.StreamResponse) -> web.St
     await out.write(data[: len(data) // 2])
     drop(request)
     return out
+
+
+def cut_video(ctx: Context) -> bool:
+    """Whether this CDN video answer is cut off half-way (drawn from the fault stream)."""
+    chance = ctx.config.faults.cdn_cut
+    if chance <= 0 or ctx.fault_rng.random() >= chance:
+        return False
+    ctx.stats.faults_injected["cdn_cut"] += 1
+    return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import pathlib
 
+import msgspec
 import pytest
 
 from luma_async import (
@@ -12,10 +13,12 @@ from luma_async import (
     GenerateRequest,
     InvalidRequestError,
     NotFoundError,
+    ProtocolError,
     State,
     UnsupportedFeatureError,
+    VideoAsset,
 )
-from luma_async.emulator import Emulator
+from luma_async.emulator import Emulator, Faults
 
 from ..conftest import MakeClient, MakeEmulator
 
@@ -314,3 +317,63 @@ async def test_the_gateway_refusing_a_request_is_a_bad_request(
     with pytest.raises(BadRequestError):
         await c.generate("prompt", extra_body={"aspect_ratio": "7:3"})
     assert emu.stats.creations == 0
+
+
+async def test_a_download_cut_off_midway_resumes_with_range(
+    emulator: MakeEmulator, client: MakeClient, tmp_path: pathlib.Path
+) -> None:
+    """Half the CDN answers are cut: downloads resume where they stopped and end whole."""
+    emu = await emulator("gptge", faults=Faults(cdn_cut=0.5), seed=4)
+    c = await client(emu)
+    reference = emu.create_task("reference", run_seconds=0.0, queue_seconds=0.0)
+    for i in range(6):
+        task = emu.create_task(f"clip {i}", run_seconds=0.0, queue_seconds=0.0)
+        path = await c.download(task, tmp_path)
+        assert path.read_bytes()[4:8] == b"ftyp"
+    assert emu.stats.faults_injected["cdn_cut"] > 0
+    assert reference  # every file ended whole; none was left half-written
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".part")) == []
+
+
+async def test_an_expired_link_is_refreshed_once(
+    emulator: MakeEmulator, client: MakeClient, tmp_path: pathlib.Path
+) -> None:
+    """A link that expired between the poll and the download is fetched anew."""
+    now = [1000.0]
+    emu = await emulator(
+        "anyapi", quirks=frozenset({"expire_links"}), link_ttl=60.0, clock=lambda: now[0]
+    )
+    c = await client(emu)
+    task = emu.create_task("old link", run_seconds=0.0, queue_seconds=0.0)
+    stale = await c.get(task)
+    now[0] += 3600.0  # the presigned link is long dead
+    path = await c.download(stale, tmp_path)
+    assert path.read_bytes()[4:8] == b"ftyp"
+
+
+async def test_a_file_that_is_not_an_mp4_is_refused(
+    emulator: MakeEmulator, client: MakeClient, tmp_path: pathlib.Path
+) -> None:
+    """A thumbnail (JPEG) at a video's place is refused and leaves no file."""
+    emu = await emulator("gptge")
+    c = await client(emu)
+    task = emu.create_task("wrong bytes", run_seconds=0.0, queue_seconds=0.0)
+    generation = await c.get(task)
+    assert generation.video is not None
+    assert generation.video.thumbnail_url is not None
+    wrong = msgspec.structs.replace(
+        generation,
+        video=VideoAsset(url=generation.video.thumbnail_url),
+    )
+    with pytest.raises(ProtocolError, match="not an MP4"):
+        await c.download(wrong, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_task_ids_never_escape_the_folder(tmp_path: pathlib.Path) -> None:
+    """Ids like ../../x become plain file names inside the folder."""
+    from luma_async._download import safe_filename, target_path
+
+    assert safe_filename("../../etc/passwd") == "etc_passwd.mp4"
+    assert safe_filename("..") == "video.mp4"
+    assert target_path(tmp_path, "../x").parent == tmp_path

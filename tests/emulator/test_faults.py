@@ -194,4 +194,5 @@ def test_fault_kinds_are_the_documented_names() -> None:
         "slow",
         "truncated",
         "ambiguous_submit",
+        "cdn_cut",
     }
