@@ -28,6 +28,7 @@ from ._errors import (
 )
 from ._http import HttpRequest
 from ._images import image_data_uri
+from ._journal import Journal
 from ._limits import RateLimit
 from ._models import GenerateRequest, Generation, JobResult
 from ._pipeline import DEFAULT_CONCURRENCY, Pipeline, run_pipeline
@@ -345,11 +346,14 @@ class LumaClient:
         concurrency: int = DEFAULT_CONCURRENCY,
         submits_per_minute: float | None = None,
         download_to: str | os.PathLike[str] | None = None,
+        journal: str | os.PathLike[str] | None = None,
         interval: float | None = None,
     ) -> AbstractAsyncContextManager[AsyncIterator[JobResult]]:
         """Submit, poll and (optionally) download many requests; one `JobResult` each.
 
         `concurrency` is the number of generations in flight (submitted, not finished).
+        With `journal=PATH` the run is resumable: run it again with the same input and
+        journal after a crash, and nothing submitted is submitted again.
         """
         folder = pathlib.Path(download_to) if download_to is not None else None
         pipeline = Pipeline(
@@ -358,8 +362,20 @@ class LumaClient:
             concurrency=concurrency,
             submits_per_minute=submits_per_minute,
             download_to=folder,
+            journal=Journal(journal) if journal is not None else None,
+            recover=self._recover,
         )
         return run_pipeline(pipeline, requests, self._poll((), interval=interval, hold=True))
+
+    async def _recover(self, request: GenerateRequest, since: datetime) -> Generation | None:
+        """The task an interrupted submit of `request` made, where the dialect can tell."""
+        if not self.dialect.supports("list"):
+            return None
+        try:
+            sent = self.dialect.submit(await self._prepared(request))
+        except LumaError:
+            return None
+        return await self._reconcile(sent, since)
 
     # -- official only -------------------------------------------------------------------
 

@@ -6,13 +6,22 @@ import math
 import pathlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
 
 import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._errors import FATAL_ERRORS, LumaError
+from ._errors import (
+    FATAL_ERRORS,
+    BadRequestError,
+    InvalidRequestError,
+    LumaError,
+    SubmissionUncertainError,
+    UnsupportedFeatureError,
+)
 from ._groups import task_group
+from ._journal import Entry, Journal
 from ._limits import RateLimit
 from ._models import GenerateRequest, Generation, JobResult
 from ._poller import PollStream
@@ -20,9 +29,17 @@ from ._poller import PollStream
 __all__ = ["DEFAULT_CONCURRENCY", "Pipeline", "run_pipeline"]
 
 DEFAULT_CONCURRENCY = 8
+#: Submit errors a rerun would meet again (or that may hide a created task): journaled.
+_FINAL_SUBMIT_ERRORS = (
+    BadRequestError,
+    InvalidRequestError,
+    SubmissionUncertainError,
+    UnsupportedFeatureError,
+)
 
 Submit = Callable[[GenerateRequest], Awaitable[Generation]]
 Download = Callable[[Generation, pathlib.Path], Awaitable[pathlib.Path]]
+Recover = Callable[[GenerateRequest, datetime], Awaitable[Generation | None]]
 
 
 class Pipeline:
@@ -36,11 +53,15 @@ class Pipeline:
         concurrency: int,
         submits_per_minute: float | None,
         download_to: pathlib.Path | None,
+        journal: Journal | None = None,
+        recover: Recover | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
         self._submit = submit
         self._download = download
+        self._journal = journal
+        self._recover = recover
         self._slots = anyio.Semaphore(concurrency)
         self._pace = (
             RateLimit(max(1, math.floor(submits_per_minute)), 60.0) if submits_per_minute else None
@@ -52,10 +73,17 @@ class Pipeline:
         self.results: MemoryObjectReceiveStream[JobResult] = receive
         self._send: MemoryObjectSendStream[JobResult] = send
 
+    def close(self) -> None:
+        """Close the journal, if any."""
+        if self._journal is not None:
+            self._journal.close()
+
     def _emit(self, result: JobResult) -> None:
         self._send.send_nowait(result)
 
-    def _finish(self, result: JobResult) -> None:
+    def _finish(self, result: JobResult, *, record: bool = True) -> None:
+        if record and self._journal is not None:
+            self._journal.finished(result)
         self._emit(result)
         self._slots.release()
 
@@ -76,26 +104,73 @@ class Pipeline:
     ) -> None:
         for index, item in enumerate(requests):
             request = GenerateRequest(item) if isinstance(item, str) else item
+            entry = self._journal.lookup(index, request) if self._journal else None
+            if entry is not None and entry.result is not None:
+                self._emit(entry.result)  # finished in an earlier run: replayed, not redone
+                continue
             if self._fatal is not None:
+                # Never attempted, so not journaled: a resumed run tries it again.
                 self._emit(JobResult(index, request, error=self._fatal))
                 continue
             await self._slots.acquire()
             if self._fatal is not None:  # it may have come while we waited for a slot
-                self._finish(JobResult(index, request, error=self._fatal))
+                self._finish(JobResult(index, request, error=self._fatal), record=False)
+                continue
+            if entry is not None:
+                await self._resume(index, request, entry, stream)
                 continue
             if self._pace is not None:
                 await self._pace.acquire()
+            if self._journal is not None:
+                self._journal.intend(index, request)
             try:
-                generation = await self._submit(request)
-            except FATAL_ERRORS as exc:
-                self._fatal = exc
-                self._finish(JobResult(index, request, error=exc))
-                continue
+                # With a journal, a submit under way finishes even if the run is being left:
+                # its task id is then written down instead of leaving an uncertain intent.
+                with anyio.CancelScope(shield=self._journal is not None):
+                    generation = await self._submit(request)
+                    if self._journal is not None:
+                        self._journal.submitted(index, request, generation.id)
             except LumaError as exc:
-                self._finish(JobResult(index, request, error=exc))
+                if isinstance(exc, FATAL_ERRORS):
+                    self._fatal = exc
+                self._failed(index, request, exc)
                 continue
-            self._jobs.setdefault(generation.id, []).append((index, request))
-            stream.add(generation.id)
+            self._track(index, request, generation.id, stream)
+
+    def _failed(self, index: int, request: GenerateRequest, error: LumaError) -> None:
+        """A submit that failed. Journaled only when a rerun would get the same answer (the
+        request is wrong) or a task may exist; otherwise a resumed run tries it again."""
+        final = isinstance(error, _FINAL_SUBMIT_ERRORS)
+        if not final and self._journal is not None:
+            self._journal.forget(index, request)
+        self._finish(JobResult(index, request, error=error), record=final)
+
+    def _track(
+        self, index: int, request: GenerateRequest, task_id: str, stream: PollStream
+    ) -> None:
+        self._jobs.setdefault(task_id, []).append((index, request))
+        stream.add(task_id)
+
+    async def _resume(
+        self, index: int, request: GenerateRequest, entry: Entry, stream: PollStream
+    ) -> None:
+        """A request an earlier run submitted: poll its task, never submit it again."""
+        if entry.task_id is not None:
+            self._track(index, request, entry.task_id, stream)
+            return
+        # The earlier run died mid-submit: a task may exist. Find it where the dialect can.
+        found = await self._recover(request, entry.intent_at) if self._recover else None
+        if found is not None:
+            if self._journal is not None:
+                self._journal.submitted(index, request, found.id)
+            self._track(index, request, found.id, stream)
+            return
+        error = SubmissionUncertainError(
+            f"request {index} was being submitted when an earlier run stopped; its task may "
+            "exist and is not resent, to avoid paying twice",
+            cause=LumaError("interrupted run"),
+        )
+        self._finish(JobResult(index, request, error=error))
 
     async def _consume(self, stream: PollStream, group: TaskGroup) -> None:
         try:
@@ -110,7 +185,8 @@ class Pipeline:
             self._fatal = self._fatal or exc
             for task_id in list(self._jobs):
                 for index, request in self._jobs.pop(task_id):
-                    self._finish(JobResult(index, request, error=exc))
+                    # Not journaled: the task exists and a resumed run polls it again.
+                    self._finish(JobResult(index, request, error=exc), record=False)
 
     async def _fetch(self, index: int, request: GenerateRequest, generation: Generation) -> None:
         assert self._download_to is not None
@@ -131,10 +207,13 @@ async def run_pipeline(
     poll: AbstractAsyncContextManager[PollStream],
 ) -> AsyncIterator[MemoryObjectReceiveStream[JobResult]]:
     """Run `pipeline` beside its (held open) poll stream for the duration of the `async with`."""
-    with pipeline.results:
-        async with poll as stream, task_group() as group:
-            group.start_soon(pipeline.run, requests, stream)
-            try:
-                yield pipeline.results
-            finally:
-                group.cancel_scope.cancel()
+    try:
+        with pipeline.results:
+            async with poll as stream, task_group() as group:
+                group.start_soon(pipeline.run, requests, stream)
+                try:
+                    yield pipeline.results
+                finally:
+                    group.cancel_scope.cancel()
+    finally:
+        pipeline.close()
