@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -18,11 +19,13 @@ from luma_async.dialects import Dialect, Official, get_dialect
 
 ALL = ("official", "anyapi", "rixapi", "xfusion", "gptge")
 
-#: Deterministic for CI, no example database on disk, fast enough to run on every commit.
+#: Examples per test: 200 in the suite (deterministic, fast); the long run sets
+#: LUMA_FUZZ_EXAMPLES=100000 and drops determinism to explore (see docs/testing).
+_LONG = int(os.environ.get("LUMA_FUZZ_EXAMPLES", "0"))
 FUZZ = settings(
-    max_examples=200,
+    max_examples=_LONG or 200,
     deadline=None,
-    derandomize=True,
+    derandomize=not _LONG,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
