@@ -1,5 +1,6 @@
 """luma_async: an asyncio client for Luma video generation through the gateways people use."""
 
+from ._callbacks import CallbackReceiver
 from ._client import LumaClient
 from ._errors import (
     APIError,
@@ -27,6 +28,7 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "CallbackReceiver",
     "Dialect",
     "GenerateRequest",
     "Generation",

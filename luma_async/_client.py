@@ -6,7 +6,7 @@ import collections
 import contextlib
 import os
 import pathlib
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -15,6 +15,7 @@ from typing import Any, Self
 import anyio
 import msgspec
 
+from ._callbacks import CallbackReceiver
 from ._download import download_to, target_path
 from ._errors import (
     BadRequestError,
@@ -70,7 +71,7 @@ class LumaClient:
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         retry: RetryPolicy | None = None,
         retry_submits: bool = False,
-        callbacks: Any = None,
+        callbacks: CallbackReceiver | None = None,
         headers: Mapping[str, str] | None = None,
         trust_env: bool = False,
         max_rps: float | None = None,
@@ -134,26 +135,32 @@ class LumaClient:
 
     async def submit(self, request: GenerateRequest) -> Generation:
         """Create a generation from a `GenerateRequest`."""
-        request = await self._prepared(request)
-        return await self._create(self.dialect.submit(request))
+        ready = await self._prepared(request)
+        return await self._create(
+            lambda hook: self.dialect.submit(_with_hook(ready, hook)), ready.callback_url
+        )
 
     async def extend(self, task_id: str, prompt: str, **options: Any) -> Generation:
         """A new video continuing `task_id`."""
         self.dialect.require("extend")
-        request = await self._prepared(GenerateRequest(prompt, **options))
-        return await self._create(self.dialect.extend(task_id, request))
+        ready = await self._prepared(GenerateRequest(prompt, **options))
+        return await self._create(
+            lambda hook: self.dialect.extend(task_id, _with_hook(ready, hook)), ready.callback_url
+        )
 
     async def add_audio(
         self, task_id: str, prompt: str, *, negative_prompt: str | None = None
     ) -> Generation:
         """Generate a sound track for a finished video (official and rixapi)."""
         self.dialect.require("audio")
-        request = self.dialect.audio(task_id, prompt, negative_prompt, None)
-        return await self._create(request)
+        return await self._create(
+            lambda hook: self.dialect.audio(task_id, prompt, negative_prompt, hook)
+        )
 
     async def upscale(self, task_id: str, resolution: str) -> Generation:
         """Upscale a finished video (official only)."""
-        return await self._create(self._official("upscale").upscale(task_id, resolution))
+        dialect = self._official("upscale")
+        return await self._create(lambda _: dialect.upscale(task_id, resolution), "")
 
     async def _prepared(self, request: GenerateRequest) -> GenerateRequest:
         """Local images read into data URIs."""
@@ -164,7 +171,24 @@ class LumaClient:
                 changes[field] = await image_data_uri(value)
         return msgspec.structs.replace(request, **changes) if changes else request
 
-    async def _create(self, request: HttpRequest) -> Generation:
+    async def _create(
+        self, build: Callable[[str | None], HttpRequest], callback_url: str | None = None
+    ) -> Generation:
+        """Build and send a create, with the receiver's callback URL unless one is given."""
+        receiver, token = self.callbacks, None
+        if callback_url is None and receiver is not None:
+            token, callback_url = receiver.issue(self.dialect)
+        try:
+            generation = await self._send_create(build(callback_url or None))
+        except BaseException:
+            if receiver is not None and token is not None:
+                receiver.discard(token)
+            raise
+        if receiver is not None and token is not None:
+            receiver.bind(token, generation.id)
+        return generation
+
+    async def _send_create(self, request: HttpRequest) -> Generation:
         """Send a request that creates (and bills) a task; see `SubmissionUncertainError`."""
         started = datetime.now(UTC)
         try:
@@ -332,6 +356,7 @@ class LumaClient:
         return open_poll(
             ClientSource(self),
             task_ids,
+            hints=self.callbacks,
             time_limit=timeout,
             schedule=Schedule(interval),
             workers=int(self.transport.limiter.total_tokens),
@@ -398,3 +423,9 @@ class LumaClient:
         """The account's balance in USD cents (official only)."""
         dialect = self._official("credits")
         return dialect.parse_credits(await self.transport.send(dialect.credits()))
+
+
+def _with_hook(request: GenerateRequest, hook: str | None) -> GenerateRequest:
+    if hook is None or hook == request.callback_url:
+        return request
+    return msgspec.structs.replace(request, callback_url=hook)

@@ -53,8 +53,33 @@ class StatusSource(Protocol):
         """One task, or None when the gateway does not know it (yet)."""
 
 
+class Hints(Protocol):
+    """Callbacks, as the poller sees them (a `CallbackReceiver`)."""
+
+    def has_callback(self, task_id: str) -> bool:
+        """True when the gateway posts this task's changes."""
+
+    def finished(self, task_id: str) -> bool:
+        """True when a callback said this task ended."""
+
+    def subscribe(self, stream: PollStream) -> None:
+        """Wake `stream` on callbacks."""
+
+    def unsubscribe(self, stream: PollStream) -> None:
+        """Stop waking `stream`."""
+
+
 class _Tracked:
-    __slots__ = ("added", "attempts", "completed_at", "finished", "id", "state", "token")
+    __slots__ = (
+        "added",
+        "attempts",
+        "completed_at",
+        "finished",
+        "id",
+        "rush",
+        "state",
+        "token",
+    )
 
     def __init__(self, task_id: str, added: float) -> None:
         self.id = task_id
@@ -65,6 +90,8 @@ class _Tracked:
         self.finished = False
         #: The sequence number of this task's live heap entry; older entries are stale.
         self.token = -1
+        #: A callback came while a look was under way: look again right after it.
+        self.rush = False
 
 
 class PollStream:
@@ -78,8 +105,10 @@ class PollStream:
         workers: int = DEFAULT_WORKERS,
         link_grace: float = DEFAULT_LINK_GRACE,
         clock: Callable[[], float] = time.monotonic,
+        hints: Hints | None = None,
     ) -> None:
         self._source = source
+        self._hints = hints
         self._schedule = schedule
         self._workers = max(1, workers)
         self._link_grace = link_grace
@@ -108,7 +137,10 @@ class PollStream:
                 continue
             tracked = self._tracked[task_id] = _Tracked(task_id, now)
             self._counts[State.QUEUED] += 1
-            self._push(tracked, now + self._schedule.delay(age=0.0, batched=batched))
+            if self._hints is not None and self._hints.finished(task_id):
+                self._push(tracked, now)  # its callback came before we were told of it
+                continue
+            self._push(tracked, now + self._delay(tracked, 0.0, State.QUEUED, None, batched))
         self._wake.set()
 
     @property
@@ -151,9 +183,13 @@ class PollStream:
     def wake(self, task_id: str) -> None:
         """Look at `task_id` now (a callback said it changed)."""
         tracked = self._tracked.get(task_id)
-        if tracked is not None and not tracked.finished:
-            self._push(tracked, self._clock())
-            self._wake.set()
+        if tracked is None or tracked.finished:
+            return
+        if tracked.token == -1:
+            tracked.rush = True  # a look is under way; its answer may predate the callback
+            return
+        self._push(tracked, self._clock())
+        self._wake.set()
 
     # -- the machinery -------------------------------------------------------------------
 
@@ -285,17 +321,24 @@ class PollStream:
         if generation is not None and (generation.ok or generation.state is State.FAILED):
             self._finish(tracked, generation, now)
             return
-        age = now - tracked.added
         eta = generation.estimate_wait_seconds if generation is not None else None
-        delay = self._schedule.delay(
+        delay = self._delay(tracked, now - tracked.added, state, eta, self._source.can_batch())
+        if tracked.rush:
+            tracked.rush, delay = False, 0.0
+        self._push(tracked, now + delay)
+        self._wake.set()
+
+    def _delay(
+        self, tracked: _Tracked, age: float, state: State, eta: float | None, batched: bool
+    ) -> float:
+        return self._schedule.delay(
             age=age,
             state=state,
             eta=eta,
             attempts=tracked.attempts,
-            batched=self._source.can_batch(),
+            batched=batched,
+            hinted=self._hints is not None and self._hints.has_callback(tracked.id),
         )
-        self._push(tracked, now + delay)
-        self._wake.set()
 
     def _finish(self, tracked: _Tracked, generation: Generation, now: float) -> None:
         tracked.finished = True
@@ -317,14 +360,17 @@ async def open_poll(
     link_grace: float = DEFAULT_LINK_GRACE,
     clock: Callable[[], float] = time.monotonic,
     hold: bool = False,
+    hints: Hints | None = None,
 ) -> AsyncIterator[PollStream]:
     """Run a `PollStream` in a task group for the duration of the `async with`.
 
     With `hold=True` the stream stays open while empty until `release()` is called.
     """
     stream = PollStream(
-        source, schedule=schedule, workers=workers, link_grace=link_grace, clock=clock
+        source, schedule=schedule, workers=workers, link_grace=link_grace, clock=clock, hints=hints
     )
+    if hints is not None:
+        hints.subscribe(stream)
     if hold:
         stream.hold()
     stream.add(*task_ids)
@@ -336,4 +382,6 @@ async def open_poll(
             finally:
                 group.cancel_scope.cancel()
     finally:
+        if hints is not None:
+            hints.unsubscribe(stream)
         stream.close()

@@ -19,12 +19,14 @@ from collections.abc import Callable
 
 from ._models import State
 
-__all__ = ["DEFAULT_INTERVAL", "Schedule"]
+__all__ = ["DEFAULT_INTERVAL", "HINTED_SLOWDOWN", "Schedule"]
 
 #: The base time between two looks at one task inside the likely-finish band.
 DEFAULT_INTERVAL = 1.0
 #: The same where looks are batched (100 tasks a request): looking twice as often is cheap.
 DEFAULT_BATCH_INTERVAL = 0.5
+#: How much sparser polling is for a task whose gateway posts callbacks.
+HINTED_SLOWDOWN = 10.0
 #: A task this many times older than the run's 95th percentile is overdue: looks thin out.
 _OVERDUE = 3.0
 DEFAULT_FLOOR = 0.2
@@ -80,9 +82,15 @@ class Schedule:
         eta: float | None = None,
         attempts: int = 0,
         batched: bool = False,
+        hinted: bool = False,
     ) -> float:
-        """Seconds until the next look at a task `age` seconds old, looked at `attempts` times."""
+        """Seconds until the next look at a task `age` seconds old, looked at `attempts` times.
+
+        `hinted` tasks post callbacks: polling is only their safety net, so it is sparse.
+        """
         base = self.batch_interval if batched else self.interval
+        if hinted:
+            base *= HINTED_SLOWDOWN
         return self._bounded(self._raw_delay(base, age, state, eta, attempts))
 
     def _raw_delay(

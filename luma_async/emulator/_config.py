@@ -134,6 +134,8 @@ class EmulatorConfig:
     early_404_seconds: float = 1.0
     link_ttl: float = 3600.0
     rate_limit: float | None = None
+    #: Share of callback deliveries silently lost (deliveries get lost in real life).
+    callback_drop: float = 0.0
     faults: Faults = field(default_factory=Faults)
     clock: Callable[[], float] = time.monotonic
     host: str = DEFAULT_HOST
@@ -167,6 +169,8 @@ class EmulatorConfig:
         object.__setattr__(self, "run_seconds", _check_range("run_seconds", self.run_seconds))
         if self.time_scale < 0:
             raise ValueError("time_scale must be >= 0")
+        if not 0.0 <= self.callback_drop <= 1.0:
+            raise ValueError("callback_drop must be between 0 and 1")
         if not 0.0 <= self.fail_rate <= 1.0:
             raise ValueError("fail_rate must be between 0 and 1")
         if self.credits is not None and self.credits < 0:

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from aiohttp import web
 
+from ._callbacks import Notifier
 from ._cdn import build_cdn_app
 from ._config import EmulatorConfig
 from ._context import CTX, Context
@@ -37,6 +38,7 @@ class Emulator:
         self._config = config or EmulatorConfig()
         self._ctx = Context(self._config)
         self._runners: list[web.AppRunner] = []
+        self._notifier = Notifier(self._ctx)
         self._base_url: str | None = None
         self._cdn_url: str | None = None
 
@@ -94,6 +96,7 @@ class Emulator:
             raise
         cfg = self._config
         self._base_url = root + cfg.prefix + ("" if cfg.relay else BASE_PATH)
+        self._notifier.start()
 
     def _api_app(self) -> web.Application:
         app = web.Application(middlewares=[gate], client_max_size=MAX_BODY_BYTES)
@@ -107,6 +110,7 @@ class Emulator:
 
     async def close(self) -> None:
         """Stop both sites; safe to call twice."""
+        await self._notifier.close()
         runners, self._runners = self._runners, []
         for runner in reversed(runners):
             await runner.cleanup()

@@ -27,6 +27,9 @@ class Stats:
     faults_injected: dict[str, int] = field(default_factory=_zero_faults)
     cdn_requests: int = 0
     cdn_auth_headers: int = 0
+    callbacks_sent: int = 0
+    callbacks_dropped: int = 0
+    callbacks_failed: int = 0
 
     def snapshot(self) -> Stats:
         """An independent copy, so that before/after comparisons stay stable."""
@@ -39,4 +42,7 @@ class Stats:
             faults_injected=dict(self.faults_injected),
             cdn_requests=self.cdn_requests,
             cdn_auth_headers=self.cdn_auth_headers,
+            callbacks_sent=self.callbacks_sent,
+            callbacks_dropped=self.callbacks_dropped,
+            callbacks_failed=self.callbacks_failed,
         )

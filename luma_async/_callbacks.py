@@ -1,0 +1,190 @@
+"""`CallbackReceiver`: the gateways' `notify_hook` / `callback_url` posts, as hints to the poller.
+
+Each submit gets its own unguessable URL. A post there is parsed with the dialect of the
+client that asked for the URL and, when it says the task ended, wakes the poll streams so that
+they confirm it with one query at once. Polling stays the source of truth: a callback never
+finishes a task by itself, so a forged one can at most cost one query.
+"""
+
+from __future__ import annotations
+
+import secrets
+from types import TracebackType
+from typing import Protocol, Self
+
+from aiohttp import web
+
+from ._errors import LumaError
+from ._http import HttpResponse
+from ._models import Generation
+from .dialects import Dialect
+
+__all__ = ["DEFAULT_MAX_BODY", "CallbackReceiver", "Wakeable"]
+
+#: A task object is a few KB; anything much larger is not a callback.
+DEFAULT_MAX_BODY = 256 * 1024
+#: Callbacks held for a task whose submit has not answered yet (the rest are dropped).
+_HELD = 8
+_PATH = "/luma-callback/"
+
+
+class Wakeable(Protocol):
+    """What the receiver wakes: a poll stream."""
+
+    def wake(self, task_id: str) -> None:
+        """Look at `task_id` now."""
+
+
+class _Slot:
+    __slots__ = ("dialect", "held", "task_id")
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.task_id: str | None = None
+        self.held: list[Generation] = []
+
+
+class CallbackReceiver:
+    """An HTTP server for the gateways' callbacks: `async with CallbackReceiver() as r: ...`.
+
+    `public_url`, when given, is the address gateways are told to post to instead of `url`
+    (a tunnel or a reverse proxy in front of this server).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        public_url: str | None = None,
+        *,
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.max_body = max_body
+        self._slots: dict[str, _Slot] = {}
+        self._tokens: dict[str, str] = {}
+        self._finished: set[str] = set()
+        self._streams: set[Wakeable] = set()
+        self._runner: web.AppRunner | None = None
+        self._url: str | None = None
+        #: Posts accepted, and refused (unknown URL, bad body, another task's body, too big).
+        self.accepted = 0
+        self.refused = 0
+
+    def __repr__(self) -> str:
+        return f"CallbackReceiver(url={self._url!r}, public_url={self.public_url!r})"
+
+    @property
+    def url(self) -> str:
+        """The address it listens on."""
+        if self._url is None:
+            raise RuntimeError("the receiver is not started: use `async with`")
+        return self._url
+
+    async def __aenter__(self) -> Self:
+        app = web.Application(client_max_size=self.max_body)
+        app.router.add_post(_PATH + "{token}", self._receive)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self._url = f"http://{host}:{port}"
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        self._runner = self._url = None
+
+    # -- the client's side ---------------------------------------------------------------
+
+    def issue(self, dialect: Dialect) -> tuple[str, str]:
+        """A fresh token and the callback URL that carries it, for one submit."""
+        token = secrets.token_urlsafe(24)
+        self._slots[token] = _Slot(dialect)
+        return token, f"{self.public_url or self.url}{_PATH}{token}"
+
+    def bind(self, token: str, task_id: str) -> None:
+        """The submit behind `token` created `task_id`; callbacks held for it count now."""
+        slot = self._slots.get(token)
+        if slot is None:
+            return
+        slot.task_id = task_id
+        self._tokens[task_id] = token
+        held, slot.held = slot.held, []
+        for generation in held:
+            if generation.id == task_id:
+                self._hint(generation)
+
+    def discard(self, token: str) -> None:
+        """The submit behind `token` failed: its URL accepts nothing any more."""
+        self._slots.pop(token, None)
+
+    def has_callback(self, task_id: str) -> bool:
+        """True when the gateway will post this task's changes here."""
+        return task_id in self._tokens
+
+    def finished(self, task_id: str) -> bool:
+        """True when a callback said this task ended (to be confirmed by a query)."""
+        return task_id in self._finished
+
+    def subscribe(self, stream: Wakeable) -> None:
+        """Wake `stream` for callbacks from now on."""
+        self._streams.add(stream)
+
+    def unsubscribe(self, stream: Wakeable) -> None:
+        """Stop waking `stream`."""
+        self._streams.discard(stream)
+
+    # -- the gateway's side --------------------------------------------------------------
+
+    def _hint(self, generation: Generation) -> None:
+        if generation.is_terminal:
+            self._finished.add(generation.id)
+            for stream in self._streams:
+                stream.wake(generation.id)
+
+    def _refuse(self, status: int, reason: str) -> web.Response:
+        self.refused += 1
+        return web.json_response({"error": reason}, status=status)
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        slot = self._slots.get(request.match_info["token"])
+        if slot is None:
+            return self._refuse(404, "unknown callback URL")
+        if (request.content_length or 0) > self.max_body:
+            return self._refuse(413, "too large")
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := await request.content.read(65536):
+            size += len(chunk)
+            if size > self.max_body:  # a chunked body that lied about nothing, but is too big
+                return self._refuse(413, "too large")
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        answer = HttpResponse(200, {"content-type": "application/json"}, body)
+        try:
+            generation = slot.dialect.parse_task(answer)
+        except LumaError:
+            return self._refuse(400, "not a task")
+        if slot.task_id is None:
+            # It came before the submit's answer: hold it until the id is known.
+            if len(slot.held) >= _HELD:
+                return self._refuse(429, "too many early callbacks")
+            slot.held.append(generation)
+            self.accepted += 1
+            return web.json_response({"ok": True}, status=202)
+        if generation.id != slot.task_id:
+            return self._refuse(400, "not the task of this URL")
+        self.accepted += 1
+        self._hint(generation)
+        return web.json_response({"ok": True})
