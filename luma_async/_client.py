@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import os
 import pathlib
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -16,16 +15,13 @@ import anyio
 import msgspec
 
 from ._callbacks import CallbackReceiver
+from ._creates import Creates
 from ._download import download_to, target_path
 from ._errors import (
     BadRequestError,
     LumaError,
     NotFoundError,
     PermissionDeniedError,
-    ProtocolError,
-    ServerError,
-    SubmissionUncertainError,
-    TransportError,
 )
 from ._http import HttpRequest
 from ._images import image_data_uri
@@ -44,12 +40,6 @@ __all__ = ["DEFAULT_MAX_CONCURRENCY", "DEFAULT_TIMEOUT", "LumaClient"]
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_CONCURRENCY = 32
-#: How many created ids a client remembers for reconciling lost creates.
-_REMEMBERED = 10_000
-#: Recent generations read when looking for a lost create.
-_RECONCILE_PAGE = 50
-#: Seconds the gateway's clock may run behind ours.
-_CLOCK_SKEW = 30.0
 
 
 class LumaClient:
@@ -100,8 +90,7 @@ class LumaClient:
         )
         #: Set once a batch route answers 404/405: this gateway has none, poll singly.
         self.batch_unavailable = False
-        self._created: collections.deque[str] = collections.deque()
-        self._created_set: set[str] = set()
+        self._creates = Creates(self.transport, self.dialect, self.callbacks, retry_submits)
 
     @classmethod
     def from_env(cls, **options: Any) -> Self:
@@ -174,69 +163,7 @@ class LumaClient:
     async def _create(
         self, build: Callable[[str | None], HttpRequest], callback_url: str | None = None
     ) -> Generation:
-        """Build and send a create, with the receiver's callback URL unless one is given."""
-        receiver, token = self.callbacks, None
-        if callback_url is None and receiver is not None:
-            token, callback_url = receiver.issue(self.dialect)
-        try:
-            generation = await self._send_create(build(callback_url or None))
-        except BaseException:
-            if receiver is not None and token is not None:
-                receiver.discard(token)
-            raise
-        if receiver is not None and token is not None:
-            receiver.bind(token, generation.id)
-        return generation
-
-    async def _send_create(self, request: HttpRequest) -> Generation:
-        """Send a request that creates (and bills) a task; see `SubmissionUncertainError`."""
-        started = datetime.now(UTC)
-        try:
-            response = await self.transport.send(request, idempotent=self.retry_submits)
-            generation = self.dialect.parse_task(response)
-        except TransportError as exc:
-            if not exc.sent:
-                raise
-            cause: LumaError = exc
-        except (ServerError, ProtocolError) as exc:
-            cause = exc
-        else:
-            self._remember(generation.id)
-            return generation
-        if (found := await self._reconcile(request, started)) is not None:
-            return found
-        raise SubmissionUncertainError(
-            f"{request.method} {request.path}: the task may have been created, but its answer "
-            f"was lost ({cause}); not resent, to avoid paying twice",
-            cause=cause,
-        )
-
-    def _remember(self, task_id: str) -> None:
-        """Ids this client created, so that reconciling never claims one twice."""
-        self._created.append(task_id)
-        self._created_set.add(task_id)
-        if len(self._created) > _REMEMBERED:
-            self._created_set.discard(self._created.popleft())
-
-    async def _reconcile(self, request: HttpRequest, started: datetime) -> Generation | None:
-        """Find the task a lost create made, where the dialect can list recent tasks.
-
-        Exactly one unclaimed match, created after the create began (less clock skew) with
-        the same request, recovers it; none or several leave the create uncertain.
-        """
-        if not self.dialect.supports("list"):
-            return None
-        since = started - timedelta(seconds=_CLOCK_SKEW)
-        try:
-            listing = await self.transport.send(self.dialect.listing(limit=_RECONCILE_PAGE))
-            ids = self.dialect.parse_created(listing, request, since, self._created_set)
-            if len(ids) != 1:
-                return None
-            generation = await self.get(ids[0])
-        except LumaError:
-            return None
-        self._remember(generation.id)
-        return generation
+        return await self._creates.create(build, callback_url)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -400,7 +327,7 @@ class LumaClient:
             sent = self.dialect.submit(await self._prepared(request))
         except LumaError:
             return None
-        return await self._reconcile(sent, since)
+        return await self._creates.reconcile(sent, since)
 
     # -- official only -------------------------------------------------------------------
 
