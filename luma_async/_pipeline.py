@@ -12,6 +12,7 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from ._download import safe_filename
 from ._errors import (
     FATAL_ERRORS,
     BadRequestError,
@@ -191,7 +192,9 @@ class Pipeline:
     async def _fetch(self, index: int, request: GenerateRequest, generation: Generation) -> None:
         assert self._download_to is not None
         try:
-            path = await self._download(generation, self._download_to)
+            # download_to is a folder, made or not: name the file here so it never reads as one.
+            target = self._download_to / safe_filename(generation.id)
+            path = await self._download(generation, target)
         except LumaError as exc:
             self._finish(JobResult(index, request, generation, error=exc))
         except OSError as exc:

@@ -20,6 +20,7 @@ import anyio
 
 from .._version import __version__
 from ..dialects import DIALECTS
+from ..emulator.__main__ import main as emulator_main
 from . import _batch, _demo, _dialects, _tasks
 from ._config import Settings, scrub
 from ._errors import CliError, ExitCode, describe, exit_code_for
@@ -110,8 +111,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args, extra = parser.parse_known_args(argv)
         if args.command == "emulator":
-            from ..emulator.__main__ import main as emulator_main
-
             return emulator_main(extra)
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")

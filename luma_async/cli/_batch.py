@@ -144,6 +144,20 @@ def _record(job: Job, result: JobResult) -> dict[str, Any]:
     }
 
 
+def _invalid(line: int, message: str) -> dict[str, Any]:
+    """The line of a bad input line: skipped, with what is wrong with it."""
+    return {
+        "line": line,
+        "status": "invalid",
+        "id": None,
+        "state": None,
+        "prompt": None,
+        "video_url": None,
+        "path": None,
+        "error": message,
+    }
+
+
 def _leftover(job: Job, generation: Generation | None) -> dict[str, Any]:
     """The line of a job the run did not see end: still running on the gateway, or never sent."""
     return {
@@ -214,7 +228,7 @@ async def batch(args: argparse.Namespace, settings: Settings, output: Output) ->
     async with client, await anyio.open_file(out_path, "w", encoding="utf-8") as file:
         results = _Results(file)
         for number, message in bad:
-            await results.write({"line": number, "status": "invalid", "id": None, "error": message})
+            await results.write(_invalid(number, message))
         async with live_view(board):
             with interrupt.catching():
                 async with client.generate_many(

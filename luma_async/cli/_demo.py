@@ -207,7 +207,7 @@ async def demo(args: argparse.Namespace, output: Output) -> int:
             }
         )
     else:
-        _show(output, rows, out, seconds)
+        _show(output, rows, out, seconds, interrupted=interrupt.hit)
     if interrupt.hit:
         output.warn("interrupted")
         return ExitCode.INTERRUPTED
@@ -253,7 +253,14 @@ def _rows(
     return rows
 
 
-def _show(output: Output, rows: list[dict[str, Any]], out: pathlib.Path, seconds: float) -> None:
+def _show(
+    output: Output,
+    rows: list[dict[str, Any]],
+    out: pathlib.Path,
+    seconds: float,
+    *,
+    interrupted: bool,
+) -> None:
     table = Table(title="luma-async demo", title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("state", no_wrap=True)
@@ -280,7 +287,8 @@ def _show(output: Output, rows: list[dict[str, Any]], out: pathlib.Path, seconds
     if planned:
         summary += f"; {len(planned)} failed as planned (its prompt has the {FAIL_MARKER} marker)"
     output.show(summary)
-    output.note(
-        "Next: the same against a real gateway, e.g. "
-        'LUMA_DIALECT=anyapi LUMA_API_KEY=... luma-async generate "a red fox" --wait'
-    )
+    if not interrupted:
+        output.note(
+            "Next: the same against a real gateway, e.g. "
+            'LUMA_DIALECT=anyapi LUMA_API_KEY=... luma-async generate "a red fox" --wait'
+        )
