@@ -82,6 +82,12 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--download", metavar="DIR", help="save each finished MP4 into DIR")
     p.add_argument("--out", metavar="RESULTS.jsonl", help="where the results go")
+    p.add_argument(
+        "--journal",
+        metavar="RUN.sqlite",
+        help="make the run resumable: run again with the same file and journal after a crash "
+        "or Ctrl-C, and nothing already submitted is submitted again",
+    )
     p.set_defaults(run=batch, gateway=True)
 
 
@@ -236,6 +242,7 @@ async def batch(args: argparse.Namespace, settings: Settings, output: Output) ->
                     concurrency=args.concurrency,
                     submits_per_minute=args.submits_per_minute,
                     download_to=folder,
+                    journal=args.journal,
                 ) as stream:
                     async for result in stream:
                         job = jobs[result.index]

@@ -110,6 +110,23 @@ async def test_a_clean_run_exits_0_with_a_json_summary(
     assert run.err == "", "no progress lines under --json"
 
 
+async def test_a_journaled_batch_run_twice_submits_nothing_twice(
+    cli: RunCli, emulator: MakeEmulator, tmp_path: Path
+) -> None:
+    """--journal: the second run replays the first's results and creates nothing new."""
+    emu = await emulator("anyapi")
+    source = write_lines(tmp_path / "in.jsonl", [{"prompt": f"take {i}"} for i in range(4)])
+    journal = str(tmp_path / "run.sqlite")
+    first = await cli("batch", str(source), "--journal", journal, "--json", *gateway(emu))
+    assert first.code == ExitCode.OK, first.err
+    second = await cli("batch", str(source), "--journal", journal, "--json", *gateway(emu))
+    assert second.code == ExitCode.OK, second.err
+    assert second.json()["counts"] == {"done": 4}
+    assert emu.stats.creations == 4
+    records = read_records(tmp_path / "in.results.jsonl")
+    assert sorted(r["id"] for r in records) == sorted(emu.tasks_created())
+
+
 async def test_a_live_view_on_a_terminal(
     cli: RunCli, emulator: MakeEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
