@@ -150,3 +150,8 @@ async def test_a_killed_run_resumes_from_its_journal(
     reported = {r.generation.id for r in results if r.generation}
     lost = set(emu.tasks_created()) - reported
     assert len(lost) <= len(uncertain)  # a created task no result names was reported uncertain
+    print(
+        f"\nkilled after {created_by_first} creations; resumed: {len(results)} results, "
+        f"{len(uncertain)} uncertain, {emu.stats.creations} created in all, "
+        f"{emu.stats.duplicate_prompts} duplicates, {len(lost)} created and unreported"
+    )
