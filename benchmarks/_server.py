@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import multiprocessing.connection
+import os
 import time
 from collections.abc import Sequence
 from types import TracebackType
@@ -14,7 +16,7 @@ import anyio
 
 from luma_async.emulator import Emulator, EmulatorConfig
 
-__all__ = ["EmulatorProcess"]
+__all__ = ["EmulatorProcess", "now"]
 
 
 def _serve(conn: multiprocessing.connection.Connection, options: dict[str, Any]) -> None:
@@ -48,8 +50,8 @@ def _serve(conn: multiprocessing.connection.Connection, options: dict[str, Any])
 class EmulatorProcess:
     """`with EmulatorProcess(dialect="anyapi", ...) as emu:` - an emulator in its own process.
 
-    Its clock is `time.monotonic`, which on Linux is the same clock in every process, so
-    finish times it reports compare with ours directly.
+    Options are `EmulatorConfig`'s fields. Its clock is `time.monotonic`, which on Linux is the
+    same clock in every process, so finish times it reports compare with ours directly.
     """
 
     def __init__(self, **options: Any) -> None:
@@ -69,7 +71,9 @@ class EmulatorProcess:
     def __exit__(
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._call("stop")
+        # Gone already? Then the error that brought us here is the one to see.
+        with contextlib.suppress(EOFError, OSError):
+            self._call("stop")
         self._process.join(10)
         if self._process.is_alive():
             self._process.kill()
@@ -96,6 +100,24 @@ class EmulatorProcess:
     def reset(self) -> None:
         """Zero the counters."""
         self._call("reset")
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the emulator process has used so far.
+
+        Read from /proc, so it costs the emulator nothing; it tells whether the server, not
+        the client, was the bottleneck of a run (one core's worth per wall second = saturated).
+        """
+        pid = self._process.pid
+        if pid is None:
+            return 0.0
+        try:
+            with open(f"/proc/{pid}/stat") as file:
+                fields = file.read().rpartition(")")[2].split()
+        except OSError:
+            return 0.0
+        # Fields 14 and 15 (utime, stime) of proc(5), counted after the command name.
+        ticks = int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def now() -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import pathlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 
@@ -30,6 +30,8 @@ from ._poller import PollStream
 __all__ = ["DEFAULT_CONCURRENCY", "Pipeline", "run_pipeline"]
 
 DEFAULT_CONCURRENCY = 8
+#: Submits in flight at once at most (each also holds a generation slot).
+_MAX_SUBMITTERS = 16
 #: Submit errors a rerun would meet again (or that may hide a created task): journaled.
 _FINAL_SUBMIT_ERRORS = (
     BadRequestError,
@@ -64,6 +66,8 @@ class Pipeline:
         self._journal = journal
         self._recover = recover
         self._slots = anyio.Semaphore(concurrency)
+        self._submitters = min(concurrency, _MAX_SUBMITTERS)
+        self._one_went_through = anyio.Event()
         self._pace = (
             RateLimit(max(1, math.floor(submits_per_minute)), 60.0) if submits_per_minute else None
         )
@@ -103,7 +107,33 @@ class Pipeline:
     async def _submit_all(
         self, requests: Iterable[GenerateRequest | str], stream: PollStream
     ) -> None:
-        for index, item in enumerate(requests):
+        # Several submitters share one iterator: a submit's round trip (hundreds of ms on a
+        # real gateway) must not gate the next one. The slots and the pace still bound them.
+        # Only one submits until a submit has succeeded: a bad key, an empty account or an
+        # unreachable gateway then costs one refused request, not one per submitter.
+        numbered = enumerate(requests)
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._submitter, numbered, stream, True)
+            for _ in range(self._submitters - 1):
+                group.start_soon(self._submitter, numbered, stream, False)
+
+    async def _submitter(
+        self,
+        numbered: Iterator[tuple[int, GenerateRequest | str]],
+        stream: PollStream,
+        first: bool,
+    ) -> None:
+        if not first:
+            await self._one_went_through.wait()
+        try:
+            await self._submit_from(numbered, stream)
+        finally:
+            self._one_went_through.set()  # nothing left to take: let the others see that
+
+    async def _submit_from(
+        self, numbered: Iterator[tuple[int, GenerateRequest | str]], stream: PollStream
+    ) -> None:
+        for index, item in numbered:
             request = GenerateRequest(item) if isinstance(item, str) else item
             entry = self._journal.lookup(index, request) if self._journal else None
             if entry is not None and entry.result is not None:
@@ -136,6 +166,7 @@ class Pipeline:
                     self._fatal = exc
                 self._failed(index, request, exc)
                 continue
+            self._one_went_through.set()
             self._track(index, request, generation.id, stream)
 
     def _failed(self, index: int, request: GenerateRequest, error: LumaError) -> None:

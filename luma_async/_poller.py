@@ -280,7 +280,9 @@ class PollStream:
             # Absent from a batch answer (an early 404, or a task the official list is too
             # short to hold), or never batched: ask for each alone, side by side.
             missing = [task_id for task_id in job if task_id not in found]
-        if missing:
+        if len(missing) == 1:
+            await self._look_alone(missing[0], found)  # no task group for the common case
+        elif missing:
             async with anyio.create_task_group() as group:
                 for task_id in missing:
                     group.start_soon(self._look_alone, task_id, found)
