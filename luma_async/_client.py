@@ -286,7 +286,7 @@ class LumaClient:
             hints=self.callbacks,
             time_limit=timeout,
             schedule=Schedule(interval),
-            workers=int(self.transport.limiter.total_tokens),
+            workers=self.transport.max_concurrency,
             link_grace=link_grace,
             hold=hold,
         )

@@ -71,6 +71,20 @@ async def test_reads_are_retried_through_server_errors(
     assert emu.stats.by_route["get"] == FAST_RETRY.max_tries
 
 
+async def test_max_tries_one_means_a_single_request(
+    emulator: MakeEmulator, client: MakeClient
+) -> None:
+    """The first try runs outside backoff; with max_tries=1 backoff must not add a second.
+
+    (A reset GET would show two: aiohttp itself reconnects once for idempotent methods.)
+    """
+    emu = await emulator("official", faults=every("http_500", "get"))
+    c = await client(emu, retry=RetryPolicy(max_tries=1, max_time=5, base=0.001, cap=0.01))
+    with pytest.raises(ServerError):
+        await c.get("whatever")
+    assert emu.stats.by_route["get"] == 1
+
+
 @pytest.mark.parametrize("kind", ["http_500", "html_502", "reset", "truncated"])
 async def test_reads_recover_from_intermittent_faults(
     kind: str, emulator: MakeEmulator, client: MakeClient
