@@ -24,10 +24,15 @@ from .._errors import (
 )
 from .._http import HttpResponse, parse_retry_after
 
-__all__ = ["SUCCESS_CODES", "error_for", "is_success_code"]
+__all__ = ["DECODE_ERRORS", "SUCCESS_CODES", "error_for", "is_success_code"]
 
 #: Envelope codes that mean success (DIALECTS.md §3), compared case-insensitively.
 SUCCESS_CODES = frozenset({"0", "200", "success", "succeed"})
+
+#: What decoding a body can raise: malformed or mistyped JSON, nesting deeper than the stack,
+#: and invalid UTF-8 inside a string, for which msgspec raises UnicodeDecodeError rather than
+#: DecodeError (found by the long fuzz run, `scripts/fuzz-long`).
+DECODE_ERRORS = (msgspec.DecodeError, RecursionError, UnicodeDecodeError)
 
 _QUOTA_WORDS = ("quota", "额度", "余额", "insufficient", "balance")
 _REQUEST_ID = re.compile(r"request id:\s*([\w-]+)", re.IGNORECASE)
@@ -65,7 +70,7 @@ def is_success_code(code: str | int | None) -> bool:
 def _read(body: bytes) -> _ErrorView:
     try:
         view = _decode_error(body)
-    except (msgspec.DecodeError, RecursionError):
+    except DECODE_ERRORS:
         return _ErrorView()
     return view
 

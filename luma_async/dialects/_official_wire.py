@@ -9,6 +9,7 @@ import msgspec
 
 from .._http import HttpResponse
 from .._models import Generation, VideoAsset
+from ._errors import DECODE_ERRORS
 from ._relay_wire import check_answer, not_understood, parse_time, state_of
 
 __all__ = [
@@ -54,8 +55,6 @@ _decode_one = msgspec.json.Decoder(OfficialView, strict=False).decode
 _decode_list = msgspec.json.Decoder(_ListView | list[OfficialView], strict=False).decode
 _decode_credits = msgspec.json.Decoder(_CreditsView, strict=False).decode
 
-_READ_ERRORS = (msgspec.DecodeError, RecursionError)
-
 
 def _from_view(view: OfficialView, response: HttpResponse) -> Generation:
     if not view.id:
@@ -80,7 +79,7 @@ def official_generation(response: HttpResponse) -> Generation:
     check_answer(response)
     try:
         view = _decode_one(response.body)
-    except _READ_ERRORS:
+    except DECODE_ERRORS:
         raise not_understood(response, "a generation") from None
     return _from_view(view, response)
 
@@ -90,7 +89,7 @@ def official_generations(response: HttpResponse) -> list[Generation]:
     check_answer(response)
     try:
         top = _decode_list(response.body)
-    except _READ_ERRORS:
+    except DECODE_ERRORS:
         raise not_understood(response, "a list of generations") from None
     views = top.generations if isinstance(top, _ListView) else top
     return [_from_view(view, response) for view in views if view.id]
@@ -101,7 +100,7 @@ def official_credits(response: HttpResponse) -> float:
     check_answer(response)
     try:
         return _decode_credits(response.body).credit_balance
-    except _READ_ERRORS:
+    except DECODE_ERRORS:
         raise not_understood(response, "a credit balance") from None
 
 
@@ -130,7 +129,7 @@ def official_created(
     check_answer(listing)
     try:
         top = _decode_echoes(listing.body)
-    except _READ_ERRORS:
+    except DECODE_ERRORS:
         raise not_understood(listing, "a list of generations") from None
     echoes = top.generations if isinstance(top, _EchoList) else top
     found = []

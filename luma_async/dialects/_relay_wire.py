@@ -14,7 +14,7 @@ import msgspec
 from .._errors import APIError, ProtocolError, QuotaExceededError
 from .._http import HttpResponse
 from .._models import Generation, State, VideoAsset
-from ._errors import error_for, is_success_code
+from ._errors import DECODE_ERRORS, error_for, is_success_code
 
 __all__ = [
     "check_answer",
@@ -118,7 +118,7 @@ def decode_relay(response: HttpResponse) -> RelayView | list[RelayView]:
     try:
         top: RelayView | list[RelayView] = _decode_one(response.body)
         return top
-    except (msgspec.DecodeError, RecursionError):
+    except DECODE_ERRORS:
         # Not a task: maybe a 200 carrying one of the error layers; else it is unreadable.
         raise not_understood(response) from None
 
@@ -227,7 +227,7 @@ def _from_wrapper_item(item: RelayView) -> Generation:
     if item.data:
         try:
             inner = _decode_inner(item.data)
-        except (msgspec.DecodeError, RecursionError):
+        except DECODE_ERRORS:
             inner = None
     outer = msgspec.structs.replace(item, id=item.task_id, state=item.status, data=msgspec.Raw())
     if not isinstance(inner, RelayView) or not (inner.id or inner.task_id):
@@ -257,7 +257,7 @@ def _unwrap(view: RelayView, response: HttpResponse) -> RelayView | list[RelayVi
         return view
     try:
         inner: RelayView | list[RelayView] | None = _decode_inner(view.data)
-    except (msgspec.DecodeError, RecursionError):
+    except DECODE_ERRORS:
         raise ProtocolError(
             "the envelope's data is not a task", status=response.status, body=response.body
         ) from None
@@ -325,7 +325,7 @@ def relay_link(response: HttpResponse) -> str:
     for _ in range(3):  # an envelope inside an envelope at most; deeper is not a link answer
         try:
             view = _decode_link(body)
-        except (msgspec.DecodeError, RecursionError):
+        except DECODE_ERRORS:
             break
         if isinstance(view, str) and view.startswith(("http://", "https://")):
             return view

@@ -51,8 +51,8 @@ async def test_with_half_the_callbacks_lost_polling_finishes_the_rest(
 
 
 async def test_forged_posts_are_refused_and_change_nothing(emulator: MakeEmulator) -> None:
-    """Wrong token, garbage, oversized, another task's body: 4xx; a forged 'completed' for a
-    running task is confirmed by a query and does not make it come out early."""
+    """Wrong token, garbage (invalid UTF-8 too), oversized, another task's body: 4xx; a forged
+    'completed' for a running task is confirmed by a query and does not make it come out early."""
     emu = await emulator("anyapi")
     async with (
         CallbackReceiver(max_body=4096) as receiver,
@@ -77,8 +77,9 @@ async def test_forged_posts_are_refused_and_change_nothing(emulator: MakeEmulato
         for target, body, status in cases:
             async with http.post(target, json=body) as resp:
                 assert resp.status == status, (target, body)
-        async with http.post(url, data=b"<html>garbage") as resp:
-            assert resp.status == 400
+        for garbage in (b"<html>garbage", b'{"id":"\xff","state":"completed"}'):
+            async with http.post(url, data=garbage) as resp:
+                assert resp.status == 400, garbage
         async with http.post(url, json=forged) as resp:
             assert resp.status == 200  # well-formed: taken as a hint, then checked
         with pytest.raises(PollTimeoutError) as info:
@@ -86,7 +87,7 @@ async def test_forged_posts_are_refused_and_change_nothing(emulator: MakeEmulato
                 async for _ in stream:
                     pass
         assert info.value.pending == [running]
-    assert receiver.refused == 5
+    assert receiver.refused == 6
 
 
 async def test_a_callback_before_the_submit_answer_is_held(emulator: MakeEmulator) -> None:

@@ -266,6 +266,49 @@ def test_envelopes_and_wrappers(status: int, value: Any) -> None:
     feed(status, {}, dumps(value))
 
 
+#: Bytes that are not UTF-8 (a lone continuation byte, 0xff, a cut sequence, a surrogate):
+#: msgspec raises UnicodeDecodeError for them inside a JSON string, not DecodeError.
+NOT_UTF8 = [b"\x80", b"\xff", b"\xc3", b"\xed\xa0\x80"]
+
+
+def spoil(body: bytes, where: int, bad: bytes) -> bytes:
+    """`body` with `bad` put just after one of its quote marks, so inside a key or a string."""
+    quotes = [i for i, byte in enumerate(body) if byte == ord('"')]
+    if not quotes:
+        return bad + body
+    at = quotes[where % len(quotes)] + 1
+    return body[:at] + bad + body[at:]
+
+
+@FUZZ
+@given(
+    status=statuses,
+    value=wrapped | plausible_task | st.lists(plausible_task, max_size=2),
+    where=st.integers(min_value=0, max_value=1000),
+    bad=st.sampled_from(NOT_UTF8),
+)
+def test_invalid_utf8_inside_strings(status: int, value: Any, where: int, bad: bytes) -> None:
+    """Well-formed JSON but for bytes that are not UTF-8 inside one of its strings."""
+    feed(status, {}, spoil(dumps(value), where, bad))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'"\x80"',
+        b'{"id":"\xff","state":"completed"}',
+        b'{"url":"https://x/\xc3.mp4"}',
+        b'{"code":"success","data":{"url":"\x80"}}',
+        b'{"error":{"message":"\xed\xa0\x80"}}',
+        b'{"code":"success","data":[{"task_id":"\xff","status":"SUCCESS"}]}',
+    ],
+)
+@pytest.mark.parametrize("status", [200, 400, 500])
+def test_invalid_utf8_found_by_the_long_run(status: int, body: bytes) -> None:
+    """The long run's first find: `"\x80"` made parse_url raise UnicodeDecodeError."""
+    feed(status, {}, body)
+
+
 @FUZZ
 @given(status=statuses, text=st.text(max_size=200))
 def test_arbitrary_text(status: int, text: str) -> None:
