@@ -67,14 +67,14 @@ re-check them after changing the code paths they name.
   machine, and about 12 ms (as the client sees it) for a relay batch answer of 100 completed
   tasks against 2.5 ms for 100 queued ones: it signs five links per completed task. No client
   polls faster than it answers; the CPU columns are the fair comparison.
-- **`get` costs 1.31x the instructions of bare aiohttp** per status check (497k against 378k,
-  sequential GETs of one completed task). Most of the difference is three things on every
-  request: anyio's `CapacityLimiter` (a checkpoint and a shielded cancel scope per acquire;
-  -50k when it is an `anyio.Semaphore(n, fast_acquire=True)`), the `backoff` wrapper around
-  the first try (-24k when the first try calls `_once` directly and backoff only takes over
-  after a failure), and the per-request `headers=` and `timeout=` that aiohttp merges into the
-  session defaults on every call (-23k when they live on an API-only session; the download
-  session must stay without the key). All three together: 402k, 1.06x bare aiohttp.
+- **`get` costs 1.08x the instructions of bare aiohttp** per status check (408k against 378k
+  sequential GETs of one completed task; 397k against 374k with 100 in flight). It cost 1.31x
+  (497k) until three things left the per-request path: anyio's `CapacityLimiter` (a checkpoint
+  and a shielded cancel scope per acquire) is now an `anyio.Semaphore(n, fast_acquire=True)`
+  (-50k); the first try runs outside `backoff`, which only takes over after a failure (-24k);
+  headers, key and timeout are session defaults instead of per-call arguments aiohttp merges
+  on every request (-23k; downloads have their own session without the key). What remains is
+  building the request, the debug-log calls and decoding into structs instead of dicts.
 - **A poller look costs 1.4x a naive GET loop** without a batch route (about 890k against 630k
   instructions per look, measured before the fix): `_look` opened an anyio task group for a job
   of one id; a lone id is now looked up in place (about 710k). At 10,000 tasks without a batch

@@ -20,7 +20,7 @@ from luma_async.dialects import Dialect, Official, get_dialect
 ALL = ("official", "anyapi", "rixapi", "xfusion", "gptge")
 
 #: Examples per test: 200 in the suite (deterministic, fast); the long run sets
-#: LUMA_FUZZ_EXAMPLES=100000 and drops determinism to explore (see docs/testing).
+#: LUMA_FUZZ_EXAMPLES=100000 and drops determinism to explore (`scripts/fuzz-long`, see the README).
 _LONG = int(os.environ.get("LUMA_FUZZ_EXAMPLES", "0"))
 FUZZ = settings(
     max_examples=_LONG or 200,
