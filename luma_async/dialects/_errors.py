@@ -23,16 +23,12 @@ from .._errors import (
     ServerError,
 )
 from .._http import HttpResponse, parse_retry_after
+from ._decoding import DECODE_ERRORS, lenient
 
-__all__ = ["DECODE_ERRORS", "SUCCESS_CODES", "error_for", "is_success_code"]
+__all__ = ["SUCCESS_CODES", "error_for", "is_success_code"]
 
 #: Envelope codes that mean success (DIALECTS.md §3), compared case-insensitively.
 SUCCESS_CODES = frozenset({"0", "200", "success", "succeed"})
-
-#: What decoding a body can raise: malformed or mistyped JSON, nesting deeper than the stack,
-#: and invalid UTF-8 inside a string, for which msgspec raises UnicodeDecodeError rather than
-#: DecodeError (found by the long fuzz run, `scripts/fuzz-long`).
-DECODE_ERRORS = (msgspec.DecodeError, RecursionError, UnicodeDecodeError)
 
 _QUOTA_WORDS = ("quota", "额度", "余额", "insufficient", "balance")
 _REQUEST_ID = re.compile(r"request id:\s*([\w-]+)", re.IGNORECASE)
@@ -59,7 +55,7 @@ class _ErrorView(msgspec.Struct):
     detail: _DetailObject | str | list[_DetailObject] | None = None
 
 
-_decode_error = msgspec.json.Decoder(_ErrorView, strict=False).decode
+_decode_error = lenient(msgspec.json.Decoder(_ErrorView, strict=False))
 
 
 def is_success_code(code: str | int | None) -> bool:

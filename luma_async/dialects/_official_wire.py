@@ -9,7 +9,7 @@ import msgspec
 
 from .._http import HttpResponse
 from .._models import Generation, VideoAsset
-from ._errors import DECODE_ERRORS
+from ._decoding import DECODE_ERRORS, lenient
 from ._relay_wire import check_answer, not_understood, parse_time, state_of
 
 __all__ = [
@@ -51,8 +51,8 @@ class _CreditsView(msgspec.Struct):
     credit_balance: float
 
 
-_decode_one = msgspec.json.Decoder(OfficialView, strict=False).decode
-_decode_list = msgspec.json.Decoder(_ListView | list[OfficialView], strict=False).decode
+_decode_one = lenient(msgspec.json.Decoder(OfficialView, strict=False))
+_decode_list = lenient(msgspec.json.Decoder(_ListView | list[OfficialView], strict=False))
 _decode_credits = msgspec.json.Decoder(_CreditsView, strict=False).decode
 
 
@@ -117,7 +117,7 @@ class _EchoList(msgspec.Struct):
     generations: list[_Echo]
 
 
-_decode_echoes = msgspec.json.Decoder(_EchoList | list[_Echo], strict=False).decode
+_decode_echoes = lenient(msgspec.json.Decoder(_EchoList | list[_Echo], strict=False))
 #: The fields that tell one create from another (API.md: prompt, model, ratio, keyframes...).
 _MATCHED = ("prompt", "model", "aspect_ratio", "keyframes", "loop", "resolution", "duration")
 

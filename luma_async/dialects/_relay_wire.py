@@ -14,7 +14,8 @@ import msgspec
 from .._errors import APIError, ProtocolError, QuotaExceededError
 from .._http import HttpResponse
 from .._models import Generation, State, VideoAsset
-from ._errors import DECODE_ERRORS, error_for, is_success_code
+from ._decoding import DECODE_ERRORS, lenient
+from ._errors import error_for, is_success_code
 
 __all__ = [
     "check_answer",
@@ -96,8 +97,8 @@ class RelayView(msgspec.Struct):
     submit_time: float | None = None
 
 
-_decode_one = msgspec.json.Decoder(RelayView | list[RelayView], strict=False).decode
-_decode_inner = msgspec.json.Decoder(RelayView | list[RelayView] | None, strict=False).decode
+_decode_one = lenient(msgspec.json.Decoder(RelayView | list[RelayView], strict=False))
+_decode_inner = lenient(msgspec.json.Decoder(RelayView | list[RelayView] | None, strict=False))
 
 
 def check_answer(response: HttpResponse) -> None:
@@ -315,7 +316,7 @@ class _LinkView(msgspec.Struct):
     data: msgspec.Raw = msgspec.Raw()  # empty when absent
 
 
-_decode_link = msgspec.json.Decoder(_LinkView | str | None, strict=False).decode
+_decode_link = lenient(msgspec.json.Decoder(_LinkView | str | None, strict=False))
 
 
 def relay_link(response: HttpResponse) -> str:

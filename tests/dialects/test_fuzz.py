@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -264,6 +265,55 @@ def test_plausible_tasks(status: int, value: Any) -> None:
 def test_envelopes_and_wrappers(status: int, value: Any) -> None:
     """Envelope- and wrapper-shaped answers with any code and any data."""
     feed(status, {}, dumps(value))
+
+
+#: Fields that describe a task but do not say which task or in which state: spoiling one of them
+#: must cost that field only (dialects/_decoding.py), never the task.
+DESCRIPTIVE = {
+    "relay": [
+        "prompt",
+        "created_at",
+        "video",
+        "video_raw",
+        "thumbnail",
+        "last_frame",
+        "estimate_wait_seconds",
+        "failure_reason",
+        "request",
+    ],
+    "official": ["failure_reason", "created_at", "assets", "request", "model"],
+}
+
+
+#: JSON values a strict encoder writes: NaN and Infinity are malformed JSON, rightly refused.
+strict_values = st.recursive(
+    scalars.filter(lambda v: not isinstance(v, float) or math.isfinite(v)),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@FUZZ
+@given(
+    name=st.sampled_from(ALL),
+    field=st.sampled_from(DESCRIPTIVE["relay"]) | st.sampled_from(DESCRIPTIVE["official"]),
+    value=strict_values,
+    extra=st.dictionaries(st.sampled_from(DESCRIPTIVE["relay"]), strict_values, max_size=3),
+)
+def test_odd_descriptive_fields_keep_the_task(
+    name: str, field: str, value: Any, extra: dict[str, Any]
+) -> None:
+    """A task with odd values in fields that only describe it keeps its id and state."""
+    dialect = get_dialect(name)
+    fields = DESCRIPTIVE["official" if isinstance(dialect, Official) else "relay"]
+    odd = {k: v for k, v in {**extra, field: value}.items() if k in fields}
+    task = {"id": "task-1", "state": "dreaming", **odd}
+    generation = dialect.parse_task(HttpResponse(200, {}, dumps(task)))
+    check_generation(generation)
+    assert generation.id == "task-1"
+    assert generation.state is State.PROCESSING
 
 
 #: Bytes that are not UTF-8 (a lone continuation byte, 0xff, a cut sequence, a surrogate):
