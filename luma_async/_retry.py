@@ -11,7 +11,7 @@ __all__ = ["DEFAULT_RETRY", "RetryPolicy", "retry_delay"]
 
 
 class RetryPolicy(msgspec.Struct, frozen=True):
-    """Bounds for retrying one request: tries, time since the first failure, and the backoff curve.
+    """Bounds for retrying one request: tries, total time, and the backoff curve.
 
     Waits grow as `base * 2**n` up to `cap`, with full jitter, except after a `Retry-After`
     answer, which is honoured as a floor (jitter never shortens it).

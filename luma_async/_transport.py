@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from types import MappingProxyType
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ import aiohttp
 import anyio
 import backoff
 import yarl
+from multidict import CIMultiDict
 
 from ._errors import TransportError
 from ._http import HttpRequest, HttpResponse, parse_retry_after
@@ -35,7 +37,10 @@ RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 52
 #: An API answer larger than this is not a task list we asked for.
 MAX_BODY = 64 * 1024 * 1024
 _CHUNK = 1 << 16
+_USER_AGENT = f"luma_async/{__version__}"
 _JSON = MappingProxyType({"Content-Type": "application/json"})
+#: When the first try of the request being retried in this task began (see `send`).
+_first_try: ContextVar[float] = ContextVar("luma_async_first_try")
 
 
 class _Retry(Exception):
@@ -81,7 +86,10 @@ class Transport:
         self._timeout = timeout
         self._max_concurrency = max_concurrency
         self._retry = retry
-        self._headers = {"User-Agent": f"luma_async/{__version__}", **(headers or {})}
+        # Case-insensitive, so that a caller's `authorization` or `user-agent` replaces ours
+        # instead of travelling beside it.
+        self._headers = CIMultiDict({"User-Agent": _USER_AGENT})
+        self._headers.update(headers or {})
         self._trust_env = trust_env
         # A semaphore that skips the checkpoint when a slot is free: CapacityLimiter's
         # checkpoint and shielded scope cost ~10% of a status check's CPU (benchmarks page).
@@ -98,7 +106,9 @@ class Transport:
             cast(Any, waits),
             _Retry,
             max_tries=retry.max_tries,
-            max_time=retry.max_time,
+            # backoff starts its clock when it takes over, after the first try; the budget
+            # counts from the first try, so what is left of it is computed at that moment.
+            max_time=lambda: retry.max_time - (time.monotonic() - _first_try.get()),
             jitter=None,
             logger=None,
         )(self._again)
@@ -116,10 +126,12 @@ class Transport:
         if self._session is None:
             self._session = self._new_session(self._api_headers(), force_close=False)
             self._fresh = self._new_session(self._api_headers(), force_close=True)
-            self._downloads = self._new_session(self._headers, force_close=False)
+            # The caller's headers may hold secrets too: downloads send them, with the key,
+            # only to the gateway's own origin (see `stream`).
+            self._downloads = self._new_session({"User-Agent": _USER_AGENT}, force_close=False)
 
     def _new_session(
-        self, headers: Mapping[str, str], *, force_close: bool
+        self, headers: Mapping[str, str] | CIMultiDict[str], *, force_close: bool
     ) -> aiohttp.ClientSession:
         # Headers and timeout are session defaults rather than per-call arguments: aiohttp
         # merges per-call ones on every request, which costs ~5% of a status check's CPU.
@@ -139,12 +151,12 @@ class Transport:
         for session in sessions:
             await session.close()
 
-    def _api_headers(self) -> dict[str, str]:
-        """Headers for the gateway itself: the defaults plus the key (never for downloads)."""
-        return {**self._headers, **self._auth()}
-
-    def _auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._key}"} if self._key else {}
+    def _api_headers(self) -> CIMultiDict[str]:
+        """Headers for the gateway itself: the caller's, ours, and the key."""
+        merged = CIMultiDict(self._headers)
+        if self._key:
+            merged["Authorization"] = f"Bearer {self._key}"
+        return merged
 
     def scrub(self, data: bytes) -> bytes:
         """`data` with the API key blanked out, in case a gateway echoes it back."""
@@ -164,18 +176,22 @@ class Transport:
         refused connection, a 429); any other failure raises `TransportError(sent=True)`.
         """
         # The first try runs bare: most requests succeed, and backoff's wrapper costs ~5% of a
-        # status check's CPU. Only a failed first try enters it, replaying that failure first
-        # so the tries, the waits and Retry-After come out exactly as if it had run them all.
+        # status check's CPU. Only a failed first try enters it, replaying that failure first,
+        # so the tries, the waits, Retry-After and max_time come out as if it ran them all.
+        started = time.monotonic()
         try:
             return await self._once(request, idempotent)
         except _Retry as first:
             failure = first
+        token = _first_try.set(started)
         try:
             return await self._retrying([failure], request, idempotent)
         except _Retry as retry:
             if retry.response is not None:
                 return retry.response
             error = retry.error
+        finally:
+            _first_try.reset(token)
         raise error if error is not None else TransportError("retries exhausted")
 
     async def _again(
@@ -280,6 +296,8 @@ class Transport:
             total=None, sock_connect=self._timeout, sock_read=self._timeout
         )
         failure: str | None = None
+        # One slot for the whole download. Nothing under it may send through this transport
+        # (a link refresh, say): with every slot held by downloads that wait, none would come.
         async with self._limiter:
             try:
                 for _hop in range(6):
@@ -288,7 +306,7 @@ class Transport:
                         url,
                         # Built inline, never held in a local: tracebacks that print frame
                         # variables (pytest --showlocals, rich, Sentry) must not find the key.
-                        headers={**(headers or {}), **(self._auth() if own else {})},
+                        headers=_merged(headers, self._api_headers() if own else None),
                         timeout=timeout,
                         allow_redirects=False,
                     ) as resp:
@@ -307,6 +325,13 @@ class Transport:
             except aiohttp.ClientError as exc:
                 failure = f"{type(exc).__name__}: {_describe(exc)}"
         raise TransportError(f"download from {urlsplit(url).hostname}: {failure}")
+
+
+def _merged(first: Mapping[str, str] | None, then: CIMultiDict[str] | None) -> CIMultiDict[str]:
+    """`first` and then `then`, names compared without case."""
+    merged = CIMultiDict(first or {})
+    merged.update(then or {})
+    return merged
 
 
 async def _chunks(resp: aiohttp.ClientResponse) -> AsyncIterator[bytes]:

@@ -1,9 +1,14 @@
 """Decoding answers: what it may raise, and giving up one bad field rather than the answer.
 
-A gateway that sends `"width": "656"` or a `failure_reason` object must not make a finished
+A gateway that sends `"width": "wide"` or a `failure_reason` object must not make a finished
 video unreadable: the typed decoder fails on the field, so the answer is decoded untyped, the
-field msgspec named is dropped, and the typed decode runs again. Only answers that failed pay
-for this; the happy path is the plain msgspec decoder.
+field msgspec named is dropped, and the typed decode runs again, until it succeeds or the
+work spent on it reaches a bound. Only answers that failed pay for this; the happy path is the
+plain msgspec decoder.
+
+Some fields are never dropped, because without them an answer would mean something else:
+the ones that identify a task or classify an answer (`KEPT`). Neither are list items: in a
+one-element list, dropping the first item would make the second one "the" task.
 """
 
 from __future__ import annotations
@@ -14,20 +19,29 @@ from typing import Any, TypeVar
 
 import msgspec
 
-__all__ = ["DECODE_ERRORS", "MAX_DROPPED", "lenient"]
+__all__ = ["DECODE_ERRORS", "KEPT", "SALVAGE_LIMIT", "WORK_LIMIT", "lenient"]
 
 #: What decoding a body can raise: malformed or mistyped JSON, nesting deeper than the stack,
 #: and invalid UTF-8 inside a string, for which msgspec raises UnicodeDecodeError rather than
 #: DecodeError (found by the long fuzz run, `scripts/fuzz-long`).
 DECODE_ERRORS = (msgspec.DecodeError, RecursionError, UnicodeDecodeError)
 
+#: Fields whose wrong type fails the answer as before: they say which task, in which state,
+#: and whether the answer is an envelope, a wrapper item or an error.
+KEPT = frozenset({"id", "task_id", "state", "status", "task_status", "code", "data"})
+#: Bodies larger than this are not salvaged: each round decodes and encodes the whole body.
+SALVAGE_LIMIT = 1 << 20
+#: Bytes decoded again, over all rounds, before an answer counts as not understood: 16 rounds
+#: for a 1 MiB body, and enough for one odd field in each of 100 tasks of a batch answer.
+WORK_LIMIT = 16 << 20
+
 T = TypeVar("T")
 
-#: Fields dropped from one answer at most before it counts as not understood.
-MAX_DROPPED = 16
 #: msgspec ends a validation message with the place: "... - at `$.video[0].width`".
 _WHERE = re.compile(r" - at `\$(.*)`$")
 _STEP = re.compile(r"\.([A-Za-z_]\w*)|\[(\d+)\]")
+
+Path = list[str | int]
 
 
 def lenient(decoder: msgspec.json.Decoder[T]) -> Callable[[bytes], T]:
@@ -44,13 +58,15 @@ def lenient(decoder: msgspec.json.Decoder[T]) -> Callable[[bytes], T]:
 
 
 def _salvage(decode: Callable[[bytes], T], body: bytes, first: msgspec.ValidationError) -> T:
+    if len(body) > SALVAGE_LIMIT:
+        raise first
     try:
         tree = msgspec.json.decode(body)
     except DECODE_ERRORS:
         raise first from None
     error = first
-    for _ in range(MAX_DROPPED):
-        if not _drop(tree, _steps(str(error))):
+    for _ in range(WORK_LIMIT // max(len(body), 1)):
+        if not _drop(tree, _path(str(error))):
             break
         try:
             return decode(msgspec.json.encode(tree))
@@ -61,37 +77,33 @@ def _salvage(decode: Callable[[bytes], T], body: bytes, first: msgspec.Validatio
     raise first from None
 
 
-def _steps(message: str) -> list[str | int] | None:
-    """The path in a validation message as keys and indexes; None when there is none."""
+def _path(message: str) -> Path | None:
+    """The place in a validation message as keys and indexes; None when there is none."""
     found = _WHERE.search(message)
     if found is None or not found.group(1):
         return None
-    path = found.group(1)
-    steps: list[str | int] = []
+    where = found.group(1)
+    steps: Path = []
     at = 0
-    for step in _STEP.finditer(path):
+    for step in _STEP.finditer(where):
         if step.start() != at:  # `[...]` (a dict value) or anything else we cannot walk
             return None
         steps.append(step.group(1) if step.group(1) is not None else int(step.group(2)))
         at = step.end()
-    return steps if at == len(path) else None
+    return steps if at == len(where) else None
 
 
-def _drop(tree: Any, steps: list[str | int] | None) -> bool:
-    """Remove the value at `steps` from `tree`; False when it is not there to remove."""
-    if not steps:
+def _drop(tree: Any, path: Path | None) -> bool:
+    """Drop the field at `path`; False when it may not be dropped or is not there."""
+    if not path or not isinstance(path[-1], str) or path[-1] in KEPT:
         return False
     parent = tree
-    for step in steps[:-1]:
+    for step in path[:-1]:
         try:
             parent = parent[step]
         except (KeyError, IndexError, TypeError):
             return False
-    last = steps[-1]
-    if isinstance(last, str) and isinstance(parent, dict) and last in parent:
-        del parent[last]
-        return True
-    if isinstance(last, int) and isinstance(parent, list) and last < len(parent):
-        del parent[last]
-        return True
-    return False
+    if not isinstance(parent, dict) or path[-1] not in parent:
+        return False
+    del parent[path[-1]]
+    return True

@@ -117,7 +117,9 @@ class _EchoList(msgspec.Struct):
     generations: list[_Echo]
 
 
-_decode_echoes = lenient(msgspec.json.Decoder(_EchoList | list[_Echo], strict=False))
+# Strict on purpose: a lenient decode could drop one candidate's id or time and make another
+# the single match, recovering the wrong task for an uncertain submit. Refusing is safe.
+_decode_echoes = msgspec.json.Decoder(_EchoList | list[_Echo], strict=False).decode
 #: The fields that tell one create from another (API.md: prompt, model, ratio, keyframes...).
 _MATCHED = ("prompt", "model", "aspect_ratio", "keyframes", "loop", "resolution", "duration")
 

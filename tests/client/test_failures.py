@@ -201,6 +201,23 @@ async def test_a_slow_read_times_out_as_a_transport_error(
     assert emu.stats.by_route["get"] == 2
 
 
+async def test_max_time_counts_from_the_first_try(
+    emulator: MakeEmulator, client: MakeClient
+) -> None:
+    """The first try runs before backoff takes over; its time still counts against max_time.
+
+    Each try takes the 0.3 s timeout. backoff starts a try while less than max_time has
+    passed since the first one began: at 0, 0.3 and 0.6 s, and 0.6 s is past the 0.45 s budget,
+    so three tries. A fourth would mean the clock started only after the first try.
+    """
+    emu = await emulator("anyapi", faults=every("slow", "get", slow_seconds=5.0))
+    retry = RetryPolicy(max_tries=10, max_time=0.45, base=0.001, cap=0.001)
+    c = await client(emu, timeout=0.3, retry=retry)
+    with pytest.raises(TransportError, match="no answer within"):
+        await c.get("x")
+    assert 1 <= emu.stats.by_route["get"] <= 3
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

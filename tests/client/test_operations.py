@@ -207,6 +207,20 @@ async def test_download_to_a_folder_and_a_file(
     assert emu.stats.cdn_auth_headers == 0
 
 
+async def test_a_callers_authorization_header_gives_way_to_the_key_and_stays_home(
+    emulator: MakeEmulator, client: MakeClient, tmp_path: pathlib.Path
+) -> None:
+    """Header names are compared without case: a caller's `authorization` is replaced by the
+    key rather than sent beside it (which a gateway may read first), and the CDN gets neither."""
+    emu = await emulator("anyapi")
+    c = await client(emu, headers={"authorization": "Bearer not-the-key", "x-trace": "1"})
+    task = emu.create_task("download me", run_seconds=0.0, queue_seconds=0.0)
+    assert (await c.get(task)).state is State.COMPLETED
+    await c.download(task, tmp_path)
+    assert emu.stats.cdn_requests == 1
+    assert emu.stats.cdn_auth_headers == 0
+
+
 async def test_download_of_an_unfinished_task_fails_cleanly(
     emulator: MakeEmulator, client: MakeClient, tmp_path: pathlib.Path
 ) -> None:
