@@ -67,8 +67,8 @@ re-check them after changing the code paths they name.
   machine, and about 12 ms (as the client sees it) for a relay batch answer of 100 completed
   tasks against 2.5 ms for 100 queued ones: it signs five links per completed task. No client
   polls faster than it answers; the CPU columns are the fair comparison.
-- **`get` costs 1.08x the instructions of bare aiohttp** per status check (408k against 378k
-  sequential GETs of one completed task; 397k against 374k with 100 in flight). It cost 1.31x
+- **`get` costs 1.09x the instructions of bare aiohttp** per status check (414k against 379k,
+  sequential GETs of one completed task; 404k against 366k with 100 in flight). It cost 1.31x
   (497k) until three things left the per-request path: anyio's `CapacityLimiter` (a checkpoint
   and a shielded cancel scope per acquire) is now an `anyio.Semaphore(n, fast_acquire=True)`
   (-50k); the first try runs outside `backoff`, which only takes over after a failure (-24k);
