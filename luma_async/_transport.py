@@ -164,10 +164,13 @@ class Transport:
             return data.replace(self._key.encode(), b"***")
         return data
 
-    def _sessions(self) -> tuple[aiohttp.ClientSession, aiohttp.ClientSession]:
-        if self._session is None or self._fresh is None:
+    def _sessions(
+        self,
+    ) -> tuple[aiohttp.ClientSession, aiohttp.ClientSession, aiohttp.ClientSession]:
+        """The pooled, the fresh-connection and the download session (the client must be open)."""
+        if self._session is None or self._fresh is None or self._downloads is None:
             raise RuntimeError("the client is not open: use `async with LumaClient(...)`")
-        return self._session, self._fresh
+        return self._session, self._fresh, self._downloads
 
     async def send(self, request: HttpRequest, *, idempotent: bool = True) -> HttpResponse:
         """Send `request`, retrying within the policy; returns the last answer, whatever it is.
@@ -251,7 +254,7 @@ class Transport:
         return None
 
     async def _exchange(self, request: HttpRequest, idempotent: bool) -> HttpResponse:
-        pooled, fresh = self._sessions()
+        pooled, fresh, _ = self._sessions()
         session = pooled if idempotent or request.method in ("GET", "HEAD") else fresh
         message: str | None = None
         sent = True
@@ -289,9 +292,7 @@ class Transport:
         The API key goes only to the gateway's own origin; redirects are followed by hand so
         that a hop to another host never carries it. Timeouts are per read, not total.
         """
-        if self._downloads is None:
-            raise RuntimeError("the client is not open: use `async with LumaClient(...)`")
-        session = self._downloads
+        _, _, session = self._sessions()
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=self._timeout, sock_read=self._timeout
         )

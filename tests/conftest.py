@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -17,6 +18,14 @@ KEY = "sk-test-4f1d2c9e8b7a6d5c"
 
 MakeEmulator = Callable[..., Awaitable[Emulator]]
 MakeClient = Callable[..., Awaitable[LumaClient]]
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound for a moment, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
 
 
 @pytest.fixture

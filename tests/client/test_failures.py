@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from luma_async import (
@@ -20,7 +18,7 @@ from luma_async import (
 )
 from luma_async.emulator import Faults
 
-from ..conftest import FAST_RETRY, MakeClient, MakeEmulator
+from ..conftest import FAST_RETRY, MakeClient, MakeEmulator, closed_port
 
 pytestmark = pytest.mark.anyio
 
@@ -218,17 +216,10 @@ async def test_max_time_counts_from_the_first_try(
     assert 1 <= emu.stats.by_route["get"] <= 3
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 async def test_a_refused_connection_is_retried_and_is_not_uncertain() -> None:
     """Nothing listening: the create never left, so it is a plain TransportError."""
     retry = RetryPolicy(max_tries=3, max_time=2, base=0.001, cap=0.01)
-    url = f"http://127.0.0.1:{_closed_port()}"
+    url = f"http://127.0.0.1:{closed_port()}"
     async with LumaClient(url, "k", "gptge", retry=retry) as c:
         with pytest.raises(TransportError) as info:
             await c.generate("nobody home")

@@ -10,7 +10,6 @@ import base64
 import logging
 import pathlib
 import re
-import socket
 import traceback
 from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
@@ -37,7 +36,7 @@ from luma_async import (
 )
 from luma_async.emulator import Faults
 
-from ..conftest import FAST_RETRY, MakeClient, MakeEmulator
+from ..conftest import FAST_RETRY, MakeClient, MakeEmulator, closed_port
 
 pytestmark = pytest.mark.anyio
 
@@ -242,13 +241,6 @@ def png(tmp_path: pathlib.Path) -> pathlib.Path:
     return image
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @pytest.mark.parametrize("dialect", ALL)
 async def test_every_operation_keeps_the_key_out(
     dialect: str,
@@ -403,7 +395,7 @@ async def test_a_refused_connection_keeps_the_key_out(
 ) -> None:
     """Nothing listening at the gateway or at the video's host: errors only, no key."""
     watch_logs(caplog)
-    url = f"http://127.0.0.1:{_closed_port()}"
+    url = f"http://127.0.0.1:{closed_port()}"
     retry = RetryPolicy(max_tries=2, max_time=1, base=0.001, cap=0.01)
     w = Witness()
     async with LumaClient(url, SECRET, dialect, retry=retry) as c:
@@ -496,7 +488,7 @@ def with_locals(exc: BaseException) -> str:
 
 async def test_tracebacks_with_locals_keep_the_key_out(tmp_path: pathlib.Path) -> None:
     """Error reporters that print each frame's variables must not find the key there either."""
-    url = f"http://127.0.0.1:{_closed_port()}"
+    url = f"http://127.0.0.1:{closed_port()}"
     own_host = Generation("task-3", State.COMPLETED, video=VideoAsset(url=f"{url}/v.mp4"))
     w = Witness()
     async with LumaClient(url, SECRET, "gptge", retry=RetryPolicy(max_tries=1)) as c:

@@ -138,13 +138,20 @@ scalars = (
         ["pending", "completed", "SUCCESS", "30%", "success", "0", "https://x.example/v.mp4"]
     )
 )
-json_values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
+
+
+def trees(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """JSON values: `leaves`, and lists and objects of them, a dozen leaves at most."""
+    return st.recursive(
+        leaves,
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+        ),
+        max_leaves=12,
+    )
+
+
+json_values = trees(scalars)
 #: Every key any dialect reads, so wrong types reach the decoders' fields.
 KEYS = [
     "id",
@@ -298,13 +305,7 @@ DESCRIPTIVE = {
 
 
 #: JSON values a strict encoder writes: NaN and Infinity are malformed JSON, rightly refused.
-strict_values = st.recursive(
-    scalars.filter(lambda v: not isinstance(v, float) or math.isfinite(v)),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
+strict_values = trees(scalars.filter(lambda v: not isinstance(v, float) or math.isfinite(v)))
 
 
 @st.composite
