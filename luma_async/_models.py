@@ -5,11 +5,19 @@ from __future__ import annotations
 import enum
 import pathlib
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import msgspec
 
-__all__ = ["GenerateRequest", "Generation", "JobResult", "State", "VideoAsset"]
+__all__ = [
+    "REQUEST_TYPES",
+    "AnyRequest",
+    "GenerateRequest",
+    "Generation",
+    "JobResult",
+    "State",
+    "VideoAsset",
+]
 
 
 class State(enum.StrEnum):
@@ -86,11 +94,16 @@ class GenerateRequest(msgspec.Struct, frozen=True, omit_defaults=True):
     extra_body: dict[str, Any] | None = None
 
 
+#: Every request struct `submit()` and `generate_many()` take (more kinds join here).
+AnyRequest: TypeAlias = GenerateRequest
+REQUEST_TYPES: tuple[type, ...] = (GenerateRequest,)
+
+
 class JobResult(msgspec.Struct, frozen=True):
     """The outcome of one request in `generate_many`, in completion order."""
 
     index: int
-    request: GenerateRequest
+    request: AnyRequest
     generation: Generation | None = None
     error: BaseException | None = None
     path: pathlib.Path | None = None
