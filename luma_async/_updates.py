@@ -32,7 +32,7 @@ class Update(msgspec.Struct, frozen=True, gc=False):
 
 
 #: What `on_update` accepts: a plain callable, or an async one.
-OnUpdate: TypeAlias = Callable[[Update], None | Awaitable[None]]
+OnUpdate: TypeAlias = Callable[[Update], Awaitable[None] | None]
 
 
 class Notifier:
