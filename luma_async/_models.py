@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import pathlib
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 import msgspec
 
@@ -80,6 +80,9 @@ class Generation(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
 
 class GenerateRequest(msgspec.Struct, frozen=True, omit_defaults=True):
     """What to generate; `None` means "not sent" (the dialect fills what it requires)."""
+
+    #: The request's kind, as batch lines name it (`"kind"`) and the journal keys it.
+    kind: ClassVar[str] = "video"
 
     prompt: str
     aspect_ratio: str | None = None

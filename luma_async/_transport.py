@@ -101,6 +101,9 @@ class Transport:
         self._fresh: aiohttp.ClientSession | None = None
         self._downloads: aiohttp.ClientSession | None = None
         self._origin = _origin(self.base_url)
+        #: True once any HTTP answer came back: before it, a refused connection means a
+        #: wrong host (fail fast); after it, a passing outage (try again later).
+        self.answered = False
         waits = wait_gen(retry, lambda exc: exc.retry_after if isinstance(exc, _Retry) else None)
         self._retrying = backoff.on_exception(
             cast(Any, waits),
@@ -218,7 +221,9 @@ class Transport:
                 response = await self._exchange(request, idempotent)
             except TransportError as exc:
                 failure = exc
-        if failure is not None:
+        if failure is None:
+            self.answered = True
+        else:
             logger.debug("%s %s failed: %s", request.method, request.path, failure)
             if not failure.sent or idempotent:
                 raise _Retry(None, failure)
