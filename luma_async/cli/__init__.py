@@ -1,6 +1,7 @@
 """`luma-async`: the command line of luma_async (the `cli` extra: `pip install "luma_async[cli]"`).
 
-Commands: `demo`, `emulator`, `generate`, `status`, `wait`, `download`, `batch`, `dialects`.
+Commands: `demo`, `emulator`, `generate`, `status`, `wait`, `download`, `extend`, `audio`,
+`upscale`, `list`, `delete`, `credits`, `batch`, `dialects`.
 Settings come from flags, else `$LUMA_BASE_URL`, `$LUMA_API_KEY`, `$LUMA_DIALECT`. Errors are
 one line on stderr and an exit code (see `ExitCode`); `--debug` adds the traceback.
 """
@@ -21,7 +22,7 @@ import anyio
 from .._version import __version__
 from ..dialects import DIALECTS
 from ..emulator.__main__ import main as emulator_main
-from . import _batch, _demo, _dialects, _tasks
+from . import _batch, _demo, _dialects, _operations, _tasks
 from ._config import Settings, scrub
 from ._errors import CliError, ExitCode, describe, exit_code_for
 from ._output import Output
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     both = argparse.ArgumentParser(add_help=False, parents=[output_flags, gateway_flags])
     _tasks.add_parsers(commands, both)
+    _operations.add_parsers(commands, both)
     _batch.add_parser(commands, both)
     _dialects.add_parser(commands, output_flags)
     return parser

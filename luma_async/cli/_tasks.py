@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 from collections.abc import Sequence
 from typing import Any
 
 import anyio
 
+from .._download import target_path
 from .._errors import LumaError, PollTimeoutError
 from .._models import GenerateRequest, Generation, State
 from ._args import image_value, positive_float
@@ -18,7 +20,14 @@ from ._interrupt import Interrupt
 from ._live import Board, live_view
 from ._output import Output, generation_json
 
-__all__ = ["add_parsers"]
+__all__ = [
+    "add_follow_flags",
+    "add_parsers",
+    "check_follow_flags",
+    "created",
+    "line",
+    "ready_folder",
+]
 
 #: How long `wait` keeps asking for an id the gateway does not know yet: some gateways
 #: answer 404 for a short while right after a task is created (DIALECTS.md §4).
@@ -41,9 +50,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--resolution", help="e.g. 720p")
     p.add_argument("--duration", help="e.g. 5s")
     p.add_argument("--loop", action="store_true", default=None, help="a seamless loop")
-    p.add_argument("--wait", action="store_true", help="follow the task until it finishes")
-    p.add_argument("--timeout", type=positive_float, metavar="SECONDS", help="with --wait")
-    p.add_argument("--download", metavar="DIR", help="wait, then save the MP4 into DIR")
+    add_follow_flags(p)
     p.set_defaults(run=generate, gateway=True)
 
     p = commands.add_parser(
@@ -70,15 +77,72 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         "download",
         parents=[common],
         help="save a finished video",
-        description="Save a finished task's video as DIR/<task id>.mp4 (DIR: default .).",
+        description=(
+            "Save a finished task's video. DEST is a folder when it exists as one or ends "
+            "with /: the video goes in as <task id>.mp4 (default: the current folder). "
+            "Anything else is the file to write; an existing file is kept unless --overwrite."
+        ),
     )
     p.add_argument("id", metavar="ID")
-    p.add_argument("dir", nargs="?", default=".", metavar="DIR")
+    p.add_argument("dest", nargs="?", default=".", metavar="DEST")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
     p.set_defaults(run=download, gateway=True)
+
+
+def add_follow_flags(p: argparse.ArgumentParser) -> None:
+    """--wait, --timeout and --download, for a command that creates a task."""
+    p.add_argument("--wait", action="store_true", help="follow the task until it finishes")
+    p.add_argument(
+        "--timeout", type=positive_float, metavar="SECONDS", help="with --wait or --download"
+    )
+    p.add_argument("--download", metavar="DIR", help="wait, then save the MP4 into DIR")
+
+
+async def check_follow_flags(args: argparse.Namespace) -> None:
+    """Refuse what cannot work before anything is submitted (and billed)."""
+    if args.timeout is not None and not (args.wait or args.download):
+        raise CliError("--timeout needs --wait or --download: without them nothing waits")
+    if args.download is not None:
+        await ready_folder(args.download)
+
+
+async def ready_folder(name: str) -> pathlib.Path:
+    """`name` as a folder that exists and takes files; a sentence (exit 2) where it cannot."""
+    folder = anyio.Path(name)
+    if await folder.exists() and not await folder.is_dir():
+        raise CliError(f"{name} is a file, not a folder: --download needs a folder")
+    try:
+        await folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".luma-async-{os.getpid()}.probe"
+        await probe.write_bytes(b"")
+        await probe.unlink()
+    except OSError as exc:
+        raise CliError(
+            f"cannot save videos in {name}: {exc.strerror or exc}; pick a folder you can write"
+        ) from None
+    return pathlib.Path(name)
+
+
+async def created(
+    client: ObservedClient, args: argparse.Namespace, output: Output, generation: Generation
+) -> int:
+    """A new task: print its id, or with --wait/--download follow it to its end."""
+    if not (args.wait or args.download):
+        if output.json:
+            output.data(generation_json(generation))
+        else:
+            output.show(generation.id)
+            output.note(
+                f"submitted ({generation.raw_state or generation.state.value}); "
+                f"follow it with: luma-async wait {generation.id}"
+            )
+        return ExitCode.OK
+    return await follow(client, output, [generation], time_limit=args.timeout, to=args.download)
 
 
 async def generate(args: argparse.Namespace, settings: Settings, output: Output) -> int:
     """Submit; with --wait or --download, follow the task to its end."""
+    await check_follow_flags(args)
     request = GenerateRequest(
         args.prompt,
         aspect_ratio=args.aspect_ratio,
@@ -91,17 +155,7 @@ async def generate(args: argparse.Namespace, settings: Settings, output: Output)
     )
     async with settings.client() as client:
         generation = await client.submit(request)
-        if not (args.wait or args.download):
-            if output.json:
-                output.data(generation_json(generation))
-            else:
-                output.show(generation.id)
-                output.note(
-                    f"submitted ({generation.raw_state or generation.state.value}); "
-                    f"follow it with: luma-async wait {generation.id}"
-                )
-            return ExitCode.OK
-        return await follow(client, output, [generation], time_limit=args.timeout, to=args.download)
+        return await created(client, args, output, generation)
 
 
 async def status(args: argparse.Namespace, settings: Settings, output: Output) -> int:
@@ -120,7 +174,7 @@ async def status(args: argparse.Namespace, settings: Settings, output: Output) -
     else:
         for task_id in ids:
             if task_id in found:
-                output.show(_line(found[task_id]))
+                output.show(line(found[task_id]))
     for task_id in missing:
         output.warn(f"unknown task id: {task_id}")
     return ExitCode.USAGE if missing else ExitCode.OK
@@ -129,6 +183,8 @@ async def status(args: argparse.Namespace, settings: Settings, output: Output) -
 async def wait(args: argparse.Namespace, settings: Settings, output: Output) -> int:
     """Follow tasks that already exist."""
     ids = list(dict.fromkeys(args.ids))
+    if args.download is not None:
+        await ready_folder(args.download)
     async with settings.client() as client:
         generations = await _find(client, ids, output)
         return await follow(client, output, generations, time_limit=args.timeout, to=args.download)
@@ -150,14 +206,28 @@ async def download(args: argparse.Namespace, settings: Settings, output: Output)
                 f"no video yet (`luma-async wait {generation.id} --download DIR` waits for it)",
                 ExitCode.FAILED,
             )
-        folder = pathlib.Path(args.dir)
-        await anyio.Path(folder).mkdir(parents=True, exist_ok=True)
-        path = await client.download(generation, folder)
+        await _download_target(args.dest, generation.id, overwrite=args.overwrite)
+        # The user's path as given: `client.download` reads it by the same rule.
+        path = await client.download(generation, args.dest)
     if output.json:
         output.data({"id": generation.id, "path": str(path)})
     else:
         output.show(str(path))
     return ExitCode.OK
+
+
+async def _download_target(dest: str, task_id: str, *, overwrite: bool) -> pathlib.Path:
+    """Where `download` writes (API.md's rule), refused where it would lose or misplace data."""
+    target = target_path(dest, task_id)
+    where = anyio.Path(target)
+    if await where.is_dir():
+        raise CliError(f"{target} is a folder: name a file, or end DEST with / to save into it")
+    if await where.exists() and not overwrite:
+        raise CliError(f"{target} exists; pass --overwrite to replace it")
+    parent = anyio.Path(target.parent)
+    if await parent.exists() and not await parent.is_dir():
+        raise CliError(f"{target.parent} is a file, not a folder")
+    return target
 
 
 async def _find(client: ObservedClient, ids: Sequence[str], output: Output) -> list[Generation]:
@@ -176,7 +246,7 @@ async def _find(client: ObservedClient, ids: Sequence[str], output: Output) -> l
     return [found[task_id] for task_id in ids]
 
 
-def _line(generation: Generation, path: pathlib.Path | None = None) -> str:
+def line(generation: Generation, path: pathlib.Path | None = None) -> str:
     """`<id>  <state>  <path, link or failure reason>` for people and grep."""
     state = generation.raw_state or generation.state.value
     if path is not None:
@@ -232,7 +302,7 @@ async def follow(
             board.finish(key, "failed", generation.failure_reason or "")
         done.append(generation_json(generation, path=str(path) if path else None))
         if not output.json:
-            output.show(_line(generation, path))
+            output.show(line(generation, path))
 
     ready = [g for g in generations if g.ok or g.state is State.FAILED]
     pending = [g.id for g in generations if not (g.ok or g.state is State.FAILED)]

@@ -207,10 +207,10 @@ async def test_a_failed_download_is_reported_with_its_exit_code(
 async def test_download_saves_a_finished_video(
     cli: RunCli, emulator: MakeEmulator, tmp_path: Path
 ) -> None:
-    """download ID DIR writes DIR/<id>.mp4 (DIR made if missing) and prints the path."""
+    """download ID DIR/ writes DIR/<id>.mp4 (DIR made if missing) and prints the path."""
     emu = await emulator("anyapi")
     task_id = emu.create_task("done already", queue_seconds=0, run_seconds=0)
-    run = await cli("download", task_id, str(tmp_path / "out"), "--json", *gateway(emu))
+    run = await cli("download", task_id, str(tmp_path / "out") + "/", "--json", *gateway(emu))
     assert run.code == ExitCode.OK, run.err
     path = tmp_path / "out" / f"{task_id}.mp4"
     assert run.json() == {"id": task_id, "path": str(path)}
