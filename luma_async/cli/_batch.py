@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 import msgspec
 
-from .._errors import FATAL_ERRORS
+from .._errors import FATAL_ERRORS, InvalidRequestError, UnsupportedFeatureError
 from .._models import GenerateRequest, Generation, JobResult
 from .._pipeline import DEFAULT_CONCURRENCY
 from ..dialects import Dialect
@@ -29,6 +29,7 @@ from ._errors import CliError, ExitCode, describe, exit_code_for
 from ._interrupt import Interrupt
 from ._live import Board, live_view
 from ._output import Output, line_ranges
+from ._tasks import ready_folder
 
 __all__ = ["Job", "add_parser", "parse_lines"]
 
@@ -94,7 +95,11 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 def parse_lines(
     text: str, *, base: pathlib.Path, dialect: Dialect
 ) -> tuple[list[Job], list[tuple[int, str]]]:
-    """Good requests, and bad lines with what is wrong with them; blank lines are ignored."""
+    """Good requests, and bad lines with what is wrong with them; blank lines are ignored.
+
+    Each line is built into the dialect's own request (sans-IO: nothing is sent), so an
+    option the dialect lacks or a value it refuses skips that line alone, before the run.
+    """
     jobs: list[Job] = []
     bad: list[tuple[int, str]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -106,13 +111,13 @@ def parse_lines(
             bad.append((number, str(exc)))
         except msgspec.DecodeError as exc:
             bad.append((number, f"not JSON: {exc}"))
-        except ValueError as exc:
+        except (InvalidRequestError, UnsupportedFeatureError, ValueError, TypeError) as exc:
             bad.append((number, str(exc)))
     return jobs, bad
 
 
 def _request(raw: str, base: pathlib.Path, dialect: Dialect) -> GenerateRequest:
-    """One line as a request, checked against the dialect (InvalidRequestError is a ValueError)."""
+    """One line as a request, built by the dialect as it would be sent (and then dropped)."""
     line = _decode_line(raw)
     fields = msgspec.structs.asdict(line)
     checked = dict(fields)
@@ -124,8 +129,17 @@ def _request(raw: str, base: pathlib.Path, dialect: Dialect) -> GenerateRequest:
                 if not image.is_file():
                     raise ValueError(f"{name}: no such file {image}")
                 checked[name] = _SOME_IMAGE
-    dialect.check_options(GenerateRequest(**checked))
+    dialect.submit(GenerateRequest(**checked))
     return GenerateRequest(**fields)
+
+
+async def _a_file(path: pathlib.Path, what: str) -> None:
+    """Refuse a folder where a file is expected, with a sentence (exit 2) rather than a crash."""
+    if await anyio.Path(path).is_dir():
+        raise CliError(f"{what} {path} is a folder; name a file")
+    parent = anyio.Path(path.parent)
+    if await parent.exists() and not await parent.is_dir():
+        raise CliError(f"{what} {path}: {path.parent} is a file, not a folder")
 
 
 def _record(job: Job, result: JobResult) -> dict[str, Any]:
@@ -196,8 +210,12 @@ async def batch(args: argparse.Namespace, settings: Settings, output: Output) ->
     """Run every good line through `generate_many`; write and sum up the results."""
     source = pathlib.Path(args.file)
     started = time.monotonic()
+    await _a_file(source, "the input")
     text = await anyio.Path(source).read_text(encoding="utf-8")
     out_path = pathlib.Path(args.out) if args.out else source.with_suffix(".results.jsonl")
+    await _a_file(out_path, "--out")
+    if args.journal is not None:
+        await _a_file(pathlib.Path(args.journal), "--journal")
     if await anyio.Path(out_path).resolve() == await anyio.Path(source).resolve():
         raise CliError("--out must not be the input file")
     client = settings.client()
@@ -206,10 +224,7 @@ async def batch(args: argparse.Namespace, settings: Settings, output: Output) ->
         output.warn(f"{source}:{number}: {message}; line skipped")
     if not jobs and not bad:
         raise CliError(f"{source} holds no requests")
-    folder = pathlib.Path(args.download) if args.download else None
-    if folder is not None:
-        # Made first: a download_to folder that does not exist yet is taken for a file name.
-        await anyio.Path(folder).mkdir(parents=True, exist_ok=True)
+    folder = await ready_folder(args.download) if args.download else None
     board = Board(output, title=source.name, downloads=folder is not None)
     for job in jobs:
         board.add(job.line, f"line {job.line}", job.request.prompt)

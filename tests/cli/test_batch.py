@@ -57,6 +57,7 @@ async def test_every_line_gets_one_result(
             {"prompt": "a blue whale", "loop": True},
             {"prompt": "an image that is not there", "start_image": "nope.png"},
             ["not", "an", "object"],
+            {"prompt": "a model gptge has no option for", "model": "ray-2"},
         ],
     )
     out = tmp_path / "results.jsonl"
@@ -64,12 +65,13 @@ async def test_every_line_gets_one_result(
         "batch", str(source), "--out", str(out), "--download", str(tmp_path / "v"), *gateway(emu)
     )
     assert run.code == ExitCode.FAILED, run.err
-    for line in (2, 3, 5, 8):
+    for line in (2, 3, 5, 8, 10):
         assert f"{source}:{line}: " in run.err
+    assert f"{source}:10: the gptge dialect has no 'model' option" in run.err
     assert "not JSON" in run.err
     assert "unknown field `aspect`" in run.err
     by_line = {r["line"]: r for r in read_records(out)}
-    assert sorted(by_line) == [1, 2, 3, 5, 6, 7, 8, 9]
+    assert sorted(by_line) == [1, 2, 3, 5, 6, 7, 8, 9, 10]
     assert {n: r["status"] for n, r in by_line.items()} == {
         1: "done",
         2: "invalid",
@@ -79,6 +81,7 @@ async def test_every_line_gets_one_result(
         7: "done",
         8: "invalid",
         9: "invalid",
+        10: "invalid",
     }
     assert by_line[6]["error"] == "prompt rejected by the content filter"
     for n in (1, 7):
@@ -86,7 +89,7 @@ async def test_every_line_gets_one_result(
         assert by_line[n]["id"] in emu.tasks_created()
     assert emu.stats.creations == 3
     assert "failed: line 6" in run.out
-    assert "invalid: lines 2-3, 5, 8-9" in run.out
+    assert "invalid: lines 2-3, 5, 8-10" in run.out
 
 
 async def test_a_clean_run_exits_0_with_a_json_summary(
@@ -170,6 +173,25 @@ async def test_a_missing_or_empty_file_exits_2(
     run = await cli("batch", str(source), *gateway(emu))
     assert run.code == ExitCode.USAGE
     assert message in run.err
+
+
+@pytest.mark.parametrize("flag", ["FILE", "--out", "--journal"])
+async def test_a_folder_where_a_file_belongs_exits_2(
+    cli: RunCli, emulator: MakeEmulator, tmp_path: Path, flag: str
+) -> None:
+    """The input, --out or --journal naming a folder: a sentence and exit 2, nothing sent."""
+    emu = await emulator("gptge")
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    source = write_lines(tmp_path / "in.jsonl", [{"prompt": "a fox"}])
+    argv = ["batch", str(folder if flag == "FILE" else source)]
+    if flag != "FILE":
+        argv += [flag, str(folder)]
+    run = await cli(*argv, *gateway(emu))
+    assert run.code == ExitCode.USAGE, run.err
+    assert f"{folder} is a folder; name a file" in run.err
+    assert "bug" not in run.err
+    assert emu.stats.requests == 0
 
 
 async def test_the_output_must_not_be_the_input(
