@@ -47,6 +47,10 @@ exit codes:
 """
 
 
+#: Commands that create one task: Ctrl-C during their submit leaves its outcome open.
+CREATING = frozenset({"generate", "extend", "audio", "upscale"})
+
+
 def _output_flags() -> argparse.ArgumentParser:
     """--json and --debug, accepted before or after the command."""
     flags = argparse.ArgumentParser(add_help=False)
@@ -130,7 +134,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 command = functools.partial(args.run, args, output)
             return int(anyio.run(command, backend="asyncio"))
         except KeyboardInterrupt:
-            output.warn("interrupted")
+            if args.command in CREATING:
+                output.warn(
+                    "interrupted; a submit under way may still have created a task: look for "
+                    "it (luma-async list, or the gateway's console) before submitting again"
+                )
+            else:
+                output.warn("interrupted")
             return ExitCode.INTERRUPTED
         except Exception as exc:  # every failure becomes one line and an exit code
             error = _lone(exc)

@@ -8,7 +8,6 @@ line: done, failed, still running on the gateway (with its task id), or not subm
 from __future__ import annotations
 
 import argparse
-import json
 import pathlib
 import time
 from collections import Counter
@@ -20,7 +19,7 @@ import anyio
 import msgspec
 
 from .._errors import FATAL_ERRORS, InvalidRequestError, UnsupportedFeatureError
-from .._models import GenerateRequest, Generation, JobResult
+from .._models import GenerateRequest, Generation
 from .._pipeline import DEFAULT_CONCURRENCY
 from ..dialects import Dialect
 from ._args import image_value, positive_float, positive_int
@@ -29,6 +28,7 @@ from ._errors import CliError, ExitCode, describe, exit_code_for
 from ._interrupt import Interrupt
 from ._live import Board, live_view
 from ._output import Output, line_ranges
+from ._results import Results, invalid, job_record, leftover
 from ._tasks import ready_folder
 
 __all__ = ["Job", "add_parser", "parse_lines"]
@@ -142,70 +142,6 @@ async def _a_file(path: pathlib.Path, what: str) -> None:
         raise CliError(f"{what} {path}: {path.parent} is a file, not a folder")
 
 
-def _record(job: Job, result: JobResult) -> dict[str, Any]:
-    """One results line."""
-    generation = result.generation
-    if result.ok:
-        status, error = "done", None
-    elif result.error is not None:
-        status, error = "error", describe(result.error)
-    else:
-        status = "failed"
-        error = (generation.failure_reason if generation else None) or "no reason given"
-    return {
-        "line": job.line,
-        "status": status,
-        "id": generation.id if generation else None,
-        "state": generation.state.value if generation else None,
-        "prompt": job.request.prompt,
-        "video_url": (generation.video.best_url if generation and generation.video else None),
-        "path": str(result.path) if result.path else None,
-        "error": error,
-    }
-
-
-def _invalid(line: int, message: str) -> dict[str, Any]:
-    """The line of a bad input line: skipped, with what is wrong with it."""
-    return {
-        "line": line,
-        "status": "invalid",
-        "id": None,
-        "state": None,
-        "prompt": None,
-        "video_url": None,
-        "path": None,
-        "error": message,
-    }
-
-
-def _leftover(job: Job, generation: Generation | None) -> dict[str, Any]:
-    """The line of a job the run did not see end: still running on the gateway, or never sent."""
-    return {
-        "line": job.line,
-        "status": "interrupted" if generation else "not submitted",
-        "id": generation.id if generation else None,
-        "state": None,
-        "prompt": job.request.prompt,
-        "video_url": None,
-        "path": None,
-        "error": "still running on the gateway" if generation else "not submitted",
-    }
-
-
-class _Results:
-    """The results file: each line written whole, flushed, and shielded from Ctrl-C."""
-
-    def __init__(self, file: anyio.AsyncFile[str]) -> None:
-        self._file = file
-        self.records: dict[int, dict[str, Any]] = {}
-
-    async def write(self, record: dict[str, Any]) -> None:
-        with anyio.CancelScope(shield=True):
-            await self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
-            await self._file.flush()
-        self.records[record["line"]] = record
-
-
 async def batch(args: argparse.Namespace, settings: Settings, output: Output) -> int:
     """Run every good line through `generate_many`; write and sum up the results."""
     source = pathlib.Path(args.file)
@@ -243,13 +179,34 @@ async def batch(args: argparse.Namespace, settings: Settings, output: Output) ->
             yield job.request
 
     client.on_submit, client.on_seen = on_submit, board.seen
-    client.shield_submits = True
-    interrupt = Interrupt()
     errors: list[BaseException] = []
-    async with client, await anyio.open_file(out_path, "w", encoding="utf-8") as file:
-        results = _Results(file)
+    async with client, Results.open(out_path) as results:
+
+        def leftovers() -> list[dict[str, Any]]:
+            """A line for each job the run did not see end: running, uncertain, or not sent."""
+            return [
+                leftover(
+                    job.line,
+                    job.request.prompt,
+                    submitted.get(job.line),
+                    uncertain=id(job.request) in client.in_flight,
+                )
+                for job in jobs
+                if job.line not in results.records
+            ]
+
+        def on_first() -> None:
+            output.warn(_first_words(args.journal))
+
+        def on_abort() -> None:
+            rest = leftovers()
+            for record in rest:
+                results.write_now(record)
+            output.warn(_abort_words(rest, args.journal, out_path))
+
+        interrupt = Interrupt(on_first=on_first, on_abort=on_abort)
         for number, message in bad:
-            await results.write(_invalid(number, message))
+            await results.write(invalid(number, message))
         async with live_view(board):
             with interrupt.catching():
                 async with client.generate_many(
@@ -261,19 +218,17 @@ async def batch(args: argparse.Namespace, settings: Settings, output: Output) ->
                 ) as stream:
                     async for result in stream:
                         job = jobs[result.index]
-                        record = _record(job, result)
+                        record = job_record(job.line, job.request.prompt, result)
                         if result.error is not None:
                             errors.append(result.error)
                         board.finish(
                             job.line, record["status"], record["error"] or record["path"] or ""
                         )
                         await results.write(record)
-            for job in jobs:
-                if job.line not in results.records:
-                    generation = submitted.get(job.line)
-                    if generation is not None:
-                        board.finish(job.line, "interrupted", "still running on the gateway")
-                    await results.write(_leftover(job, generation))
+            for record in leftovers():
+                if record["status"] != "not submitted":
+                    board.finish(record["line"], record["status"], record["error"])
+                await results.write(record)
     records = results.records
     _summary(output, source, out_path, records, time.monotonic() - started, interrupt.hit)
     if interrupt.hit:
@@ -286,6 +241,42 @@ async def batch(args: argparse.Namespace, settings: Settings, output: Output) ->
     if all(r["status"] == "done" for r in records.values()):
         return ExitCode.OK
     return ExitCode.FAILED
+
+
+def _first_words(journal: str | None) -> str:
+    """What the first Ctrl-C says: what happens now, and how this run can be resumed."""
+    if journal is not None:
+        resume = (
+            f"run the same command with --journal {journal} to resume: "
+            "nothing submitted is submitted again"
+        )
+    else:
+        resume = (
+            "this run has no --journal, so it cannot be resumed; "
+            "pass --journal RUN.sqlite to make the next run resumable"
+        )
+    return f"interrupted: stopping (Ctrl-C again stops at once); {resume}"
+
+
+def _abort_words(rest: list[dict[str, Any]], journal: str | None, out: pathlib.Path) -> str:
+    """What the second Ctrl-C says: which submits may have gone through, and where to look."""
+    maybe = [r for r in rest if r["status"] == "uncertain"]
+    running = [r for r in rest if r["status"] == "interrupted"]
+    parts = ["stopped at once"]
+    if maybe:
+        lines = line_ranges(r["line"] for r in maybe)
+        parts.append(
+            f"submits under way that may have gone through (a task may exist and be billed): "
+            f"line{'s' if len(maybe) > 1 else ''} {lines}"
+        )
+        if journal is not None:
+            parts.append(f"run again with --journal {journal} to look them up")
+    else:
+        parts.append("no submit was under way")
+    if running:
+        parts.append("still running: " + " ".join(str(r["id"]) for r in running))
+    parts.append(f"results: {out}")
+    return "; ".join(parts)
 
 
 def _summary(
@@ -320,7 +311,7 @@ def _summary(
     counts = Counter({status: len(lines) for status, lines in by_status.items()})
     parts = ", ".join(f"{n} {status}" for status, n in counts.most_common())
     output.show(f"{source}: {len(records)} requests in {seconds:.1f} s: {parts}")
-    for status in ("failed", "error", "invalid", "not submitted"):
+    for status in ("failed", "error", "invalid", "uncertain", "not submitted"):
         if status in by_status:
             lines = by_status[status]
             output.show(f"  {status}: line{'s' if len(lines) > 1 else ''} {line_ranges(lines)}")
@@ -330,6 +321,11 @@ def _summary(
             output.show(f"    line {item['line']}: {item['id']}")
         ids = " ".join(str(item["id"]) for item in in_flight)
         output.show(f"  follow them with: luma-async wait {ids}")
+    if "uncertain" in by_status:
+        output.show(
+            "  uncertain: the submit was under way when stopped; a task may exist (and be "
+            "billed): look before submitting those lines again"
+        )
     if interrupted:
         output.show("  interrupted: nothing more was submitted")
     output.show(f"  results: {out_path}")

@@ -6,10 +6,8 @@ import argparse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-import anyio
-
 from .._client import LumaClient
-from .._errors import TransportError
+from .._errors import LumaError, TransportError
 from .._models import GenerateRequest, Generation
 from ..dialects import DIALECTS
 from ._errors import CliError
@@ -87,21 +85,27 @@ class ObservedClient(LumaClient):
     on_seen: Callable[[Generation], None] | None = None
     #: Set when a submit could not reach the gateway at all (nothing was sent).
     unreachable: TransportError | None = None
-    #: Let a submit already on its way finish despite Ctrl-C, so that every task the gateway
-    #: created (and billed) is known by its id; the request timeout bounds the wait.
-    shield_submits = False
+
+    def __init__(self, base_url: str | None, api_key: str | None, dialect: str) -> None:
+        super().__init__(base_url, api_key, dialect)
+        #: Requests (by `id()`) whose submit was sent and has had no answer: when the run is
+        #: stopped, each may have become a task on the gateway (and been billed).
+        self.in_flight: dict[int, GenerateRequest] = {}
 
     async def submit(self, request: GenerateRequest) -> Generation:
         """`LumaClient.submit`, reported to `on_submit`."""
+        self.in_flight[id(request)] = request
         try:
-            with anyio.CancelScope(shield=self.shield_submits):
-                generation = await super().submit(request)
-                if self.on_submit is not None:
-                    self.on_submit(request, generation)
-        except TransportError as exc:
-            if not exc.sent:
+            generation = await super().submit(request)
+        except LumaError as exc:  # an answer, or the error says what to do: not in flight
+            if isinstance(exc, TransportError) and not exc.sent:
                 self.unreachable = exc
+            self.in_flight.pop(id(request), None)
             raise
+        # Left in `in_flight` on cancellation: that submit may well have gone through.
+        self.in_flight.pop(id(request), None)
+        if self.on_submit is not None:
+            self.on_submit(request, generation)
         return generation
 
     async def get(self, task_id: str) -> Generation:

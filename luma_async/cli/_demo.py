@@ -184,7 +184,6 @@ async def demo(args: argparse.Namespace, output: Output) -> int:
             position = {id(request): index for index, request in enumerate(requests)}
             client.on_submit = lambda request, g: board.submitted(position[id(request)], g)
             client.on_seen = board.seen
-            client.shield_submits = True
             async with live_view(board):
                 with interrupt.catching():
                     async with client.generate_many(

@@ -36,7 +36,7 @@ __all__ = ["Board", "Row", "live_view"]
 REFRESH_PER_SECOND = 8
 DEFAULT_MAX_ROWS = 14
 #: The states a job ends in badly; their rows show why.
-FAILED_STATES = frozenset({"failed", "error", "invalid"})
+FAILED_STATES = frozenset({"failed", "error", "invalid", "uncertain"})
 #: The order of the counts line.
 COUNT_ORDER = (
     "waiting",
@@ -47,6 +47,7 @@ COUNT_ORDER = (
     "error",
     "invalid",
     "interrupted",
+    "uncertain",
 )
 
 

@@ -34,6 +34,7 @@ STATE_STYLES = {
     "error": "red",
     "invalid": "red",
     "interrupted": "yellow",
+    "uncertain": "bold magenta",
     "not submitted": "dim",
 }
 

@@ -306,7 +306,18 @@ async def follow(
 
     ready = [g for g in generations if g.ok or g.state is State.FAILED]
     pending = [g.id for g in generations if not (g.ok or g.state is State.FAILED)]
-    interrupt = Interrupt()
+
+    def on_abort() -> None:
+        running = [row.task_id for row in board.rows.values() if not row.final and row.task_id]
+        output.warn(f"stopped at once; still running on the gateway: {' '.join(running) or 'none'}")
+
+    interrupt = Interrupt(
+        on_first=lambda: output.warn(
+            "interrupted: stopping (Ctrl-C again stops at once); the tasks keep running "
+            "on the gateway"
+        ),
+        on_abort=on_abort,
+    )
     timed_out: PollTimeoutError | None = None
     async with live_view(board):
         with interrupt.catching():

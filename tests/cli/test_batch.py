@@ -267,9 +267,13 @@ async def test_ctrl_c_stops_submitting_and_leaves_nothing_half_written(
     status = Counter(r["status"] for r in records)
     assert status["done"] >= 1
     assert status["not submitted"] >= 1
-    assert set(status) <= {"done", "interrupted", "not submitted"}
-    # Every task the gateway created is in the results, by its id: nothing paid for is lost.
-    assert {r["id"] for r in records if r["id"]} == set(emu.tasks_created())
+    assert set(status) <= {"done", "interrupted", "uncertain", "not submitted"}
+    # Every task the gateway created is in the results, by its id, or on a line marked
+    # uncertain (no journal, so a submit under way was not waited for).
+    known = {r["id"] for r in records if r["id"]}
+    created = set(emu.tasks_created())
+    assert known <= created
+    assert len(created - known) <= status["uncertain"]
     assert [p.name for p in videos.iterdir() if p.suffix != ".mp4"] == []
     for record in records:
         if record["status"] == "done":
