@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 #: How long `wait` keeps asking for an id the gateway does not know yet: some gateways
-#: answer 404 for a short while right after a task is created (DIALECTS.md §4).
+#: answer 404 for a short while right after a task is created.
 UNKNOWN_GRACE = 5.0
 
 

@@ -283,3 +283,20 @@ async def test_ctrl_c_stops_submitting_and_leaves_nothing_half_written(
     assert "interrupted: nothing more was submitted" in text
     if status["interrupted"]:
         assert "luma-async wait " in text
+
+
+@pytest.mark.parametrize("dialect", ["official", "gptge"])
+async def test_the_cli_page_example_runs_clean(
+    cli: RunCli, emulator: MakeEmulator, tmp_path: Path, dialect: str
+) -> None:
+    """The JSON-lines example of docs/cli.md, as printed there, ends `done` on every line."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    example = page.split("## batch", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "frames").mkdir()
+    (tmp_path / "frames" / "fox.png").write_bytes(PNG)
+    source = tmp_path / "prompts.jsonl"
+    source.write_text(example, encoding="utf-8")
+    emu = await emulator(dialect, time_scale=0.02)
+    run = await cli("batch", str(source), "--json", *gateway(emu))
+    assert run.code == ExitCode.OK, run.err
+    assert run.json()["counts"] == {"done": 3}
