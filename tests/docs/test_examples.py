@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,3 +133,23 @@ async def test_the_example_runs(runnable: Runnable, emulator: MakeEmulator, tmp_
         )
     output = (done.stdout + done.stderr).decode(errors="replace")
     assert done.returncode == 0, f"{runnable.name} exited {done.returncode}:\n{output}"
+
+
+def test_the_examples_type_check(tmp_path: Path) -> None:
+    """`mypy --strict` accepts every example as a reader would paste it."""
+    for number, runnable in enumerate(runnables()):
+        for name, code in runnable.files:
+            target = name if runnable.kind == "pytest" else f"example_{number}.py"
+            (tmp_path / target).write_text(code, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["MYPYPATH"] = str(ROOT)  # this checkout's luma_async, whatever else is installed
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "."],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SAFETY_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
