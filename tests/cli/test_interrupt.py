@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from luma_async.cli import ExitCode
+from luma_async.cli._interrupt import Interrupt
 from luma_async.emulator import Emulator, Faults
 
 from ..conftest import MakeEmulator
@@ -103,3 +106,25 @@ async def test_a_second_ctrl_c_stops_at_once_naming_the_submits_under_way(
     assert lines_with(rest, f"run again with --journal {journal} to look them up") == 1
     status = Counter(r["status"] for r in records(out))
     assert status == {"uncertain": 1, "not submitted": 3}
+
+
+async def test_interrupt_in_process_first_cancels_second_exits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A real SIGINT to this process: the first cancels the scope, the second calls os._exit."""
+    exits: list[int] = []
+    monkeypatch.setattr(os, "_exit", exits.append)  # pytest's own process must live on
+    first, aborted = anyio.Event(), anyio.Event()
+    interrupt = Interrupt(on_first=first.set, on_abort=aborted.set)
+    reached_the_end = False
+    with interrupt.catching():
+        with anyio.CancelScope(shield=True), anyio.fail_after(SAFETY):
+            os.kill(os.getpid(), signal.SIGINT)
+            await first.wait()
+            os.kill(os.getpid(), signal.SIGINT)
+            await aborted.wait()
+        await anyio.lowlevel.checkpoint()  # the first Ctrl-C cancelled this scope
+        reached_the_end = True
+    assert not reached_the_end
+    assert interrupt.hit
+    assert exits == [ExitCode.INTERRUPTED]
