@@ -56,7 +56,10 @@ async def _handle(ctx: Context, request: web.Request, handler: Handler) -> web.S
     try:
         return await handler(request)
     except Rejection as rejection:
-        return render_rejection(rejection, relay=ctx.relay)
+        answer = render_rejection(rejection, relay=ctx.relay)
+        if rejection.close:
+            answer.force_close()
+        return answer
     except web.HTTPException as exc:
         if exc.status in (404, 405):
             answer = unknown_route(request.method, request.path, exc.status, relay=ctx.relay)
