@@ -1,0 +1,238 @@
+"""What every journal backend shares: the store protocol, request keys and stored results.
+
+A store is the durable memory of one named run of `generate_many`. The pipeline asks it, in
+order: `open()`, `join(requests)` (the run's whole input: new indexes join, a changed one is
+refused), then per request `claim()` (or `lookup` + `intend`), `submitted`, `finished` (written
+before the result is yielded; False means another worker settled it: do not yield), and at the
+end `settled()` and `close()`. Nothing the store hands back ever asks for a second submit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pathlib
+import re
+import warnings
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+import msgspec
+
+from .. import _errors
+from .._errors import JournalError, LumaError
+from .._models import AnyRequest, Generation, JobResult
+
+__all__ = [
+    "DEFAULT_RUN",
+    "Adopted",
+    "Claim",
+    "Entry",
+    "Store",
+    "decode_result",
+    "encode_request",
+    "encode_result",
+    "legacy_digest",
+    "redact",
+    "request_digest",
+    "run_tag",
+    "warn_limits",
+]
+
+DEFAULT_RUN = "default"
+
+
+def _encode_path(value: Any) -> Any:
+    if isinstance(value, pathlib.PurePath):
+        return str(value)
+    raise NotImplementedError(f"cannot journal {type(value).__name__}")
+
+
+_encode = msgspec.json.Encoder(enc_hook=_encode_path).encode
+
+
+def encode_request(request: AnyRequest) -> bytes:
+    """The request as JSON (its fields only; the kind is stored beside it)."""
+    return _encode(request)
+
+
+def request_digest(request: AnyRequest) -> str:
+    """A hash of what the request asks for, its kind included (a video and an image request
+    with the same fields are different jobs)."""
+    kind: str = type(request).kind
+    return hashlib.sha256(kind.encode() + b"\n" + _encode(request)).hexdigest()
+
+
+def legacy_digest(request: AnyRequest) -> str:
+    """The hash the first journal (`_journal.py`, video requests only) keyed requests by."""
+    return hashlib.sha256(_encode(request)).hexdigest()
+
+
+def run_tag(run: str) -> str:
+    """A short hash of a run's name, safe in a file name."""
+    return hashlib.sha256(run.encode()).hexdigest()[:16]
+
+
+def warn_limits(
+    run: str,
+    limits: tuple[int | None, float | None],
+    concurrency: int,
+    submits_per_minute: float | None,
+) -> None:
+    """Warn a worker whose limits differ from the run's (the run's hold)."""
+    if limits != (concurrency, submits_per_minute):
+        warnings.warn(
+            f"run {run!r} was created with concurrency={limits[0]}, "
+            f"submits_per_minute={limits[1]}; those hold for the whole run, not "
+            f"concurrency={concurrency}, submits_per_minute={submits_per_minute}",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+class _Stored(msgspec.Struct, omit_defaults=True):
+    """A finished job as written down: the generation, or the error's class and message."""
+
+    generation: Generation | None = None
+    error_type: str | None = None
+    error: str | None = None
+    path: str | None = None
+
+
+def encode_result(result: JobResult) -> bytes:
+    """A result as the journal stores it (the same JSON the first journal wrote)."""
+    error = result.error
+    return _encode(
+        _Stored(
+            generation=result.generation,
+            error_type=type(error).__name__ if error is not None else None,
+            error=str(error) if error is not None else None,
+            path=str(result.path) if result.path else None,
+        )
+    )
+
+
+def _error_from(kind: str | None, message: str | None) -> BaseException:
+    cls = getattr(_errors, kind or "", None)
+    if isinstance(cls, type) and issubclass(cls, LumaError) and cls.__init__ is LumaError.__init__:
+        return cls(message or "")
+    # Errors with extra fields (status, cause, ...) come back as their message only.
+    return LumaError(f"{kind}: {message}" if kind else message or "")
+
+
+def decode_result(index: int, request: AnyRequest, blob: bytes) -> JobResult:
+    """A stored result back as the `JobResult` it was."""
+    try:
+        stored = msgspec.json.decode(blob, type=_Stored)
+    except msgspec.DecodeError as exc:
+        raise JournalError(f"the journal's result for request {index} is unreadable") from exc
+    error = (
+        _error_from(stored.error_type, stored.error) if stored.error_type or stored.error else None
+    )
+    path = pathlib.Path(stored.path) if stored.path else None
+    return JobResult(index, request, stored.generation, error=error, path=path)
+
+
+class Entry(msgspec.Struct, frozen=True):
+    """What the journal knows of one request: its intent, its task, its result."""
+
+    intent_at: datetime
+    task_id: str | None = None
+    result: JobResult | None = None
+
+
+class Claim(msgspec.Struct, frozen=True):
+    """A request this worker now owns, its intent already written: submit it (once)."""
+
+    index: int
+    request: AnyRequest
+
+
+class Adopted(msgspec.Struct, frozen=True):
+    """A request submitted by a worker that is gone, now owned by this one.
+
+    With a `task_id`: poll it. Without one (its submit's answer was never written down):
+    reconcile it from `intent_at` where the dialect can, or settle it as uncertain. Never
+    submit it again.
+    """
+
+    index: int
+    request: AnyRequest
+    intent_at: datetime
+    task_id: str | None = None
+
+
+_PASSWORD = re.compile(r"(?P<head>^[a-z][a-z0-9+.-]*://[^:/@?#]*:)(?P<secret>[^@/?#]*)(?=@)")
+_QUERY_PASSWORD = re.compile(r"(?i)(?P<head>[?&]password=)[^&#]*")
+
+
+def redact(url: str) -> str:
+    """`url` with any password replaced by `***` (for logs, errors and reprs)."""
+    url = _PASSWORD.sub(r"\g<head>***", url)
+    return _QUERY_PASSWORD.sub(r"\g<head>***", url)
+
+
+class Store(Protocol):
+    """The durable memory of one named run, shared by every worker that joins it.
+
+    Every method raises `JournalError` on any database failure (and nothing else from the
+    database layer). Requests are identified by their input index; `request_digest` guards
+    that an index still means the same request.
+    """
+
+    #: The run's name (`"default"` unless given).
+    run: str
+    #: The worker's lease in seconds: `heartbeat()` must be called well within it.
+    lease: float
+
+    async def open(self) -> None:
+        """Connect, create or migrate the schema, take this worker's place in the run."""
+
+    async def close(self) -> None:
+        """Let go of the run (its lock, its lease) and of the connection. Idempotent."""
+
+    async def join(
+        self,
+        requests: Sequence[AnyRequest],
+        *,
+        concurrency: int,
+        submits_per_minute: float | None,
+    ) -> None:
+        """Add the run's input: new indexes join, an index whose request changed is refused.
+
+        The first worker to join a run fixes its `concurrency` and `submits_per_minute`; a
+        worker passing others gets a `UserWarning` and the run's values.
+        """
+
+    async def lookup(self, index: int, request: AnyRequest) -> Entry | None:
+        """What the journal holds for this request: None if it was never attempted."""
+
+    async def intend(self, index: int, request: AnyRequest) -> None:
+        """Write down, durably, that this request is about to be submitted (by this worker)."""
+
+    async def submitted(self, index: int, request: AnyRequest, task_id: str) -> None:
+        """Write down the task id the submit (or a reconcile) found."""
+
+    async def finished(self, result: JobResult) -> bool:
+        """Write down a result before it is yielded; False when it was already settled (by
+        another worker, or earlier): then it must not be yielded again."""
+
+    async def forget(self, index: int, request: AnyRequest) -> None:
+        """Drop an intent whose submit surely created nothing (a later claim may retry it)."""
+
+    async def claim(self) -> Claim | None:
+        """The next request nobody has attempted, its intent written, within the run-wide
+        `concurrency` and `submits_per_minute` (waits for room); None when none is left."""
+
+    async def adopt_expired(self) -> list[Adopted]:
+        """Take over the unfinished submits of workers whose lease expired."""
+
+    async def heartbeat(self) -> bool:
+        """Renew this worker's lease; False if it had already expired (others may have
+        adopted its tasks: a result they settle first is then not this worker's to yield)."""
+
+    async def settled(self) -> bool:
+        """True when every request of the run is finished, failed or uncertain."""
+
+    async def results(self) -> list[JobResult]:
+        """Every result written in the run so far, by index (for `journal show` and replay)."""

@@ -1,0 +1,64 @@
+"""Stores of both backends for the same protocol tests (PostgreSQL from pgserver or
+`LUMA_TEST_POSTGRES_URL`)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pathlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+import pytest
+
+from luma_async._stores import Store
+from luma_async._stores._sqlite import SqliteStore
+
+MakeStore = Callable[..., Awaitable[Store]]
+_runs = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL for the session: external if LUMA_TEST_POSTGRES_URL, else pgserver."""
+    external = os.environ.get("LUMA_TEST_POSTGRES_URL")
+    if external:
+        yield external
+        return
+    pgserver = pytest.importorskip("pgserver")
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which journal backend the test runs against."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def make_store(
+    backend: str, request: pytest.FixtureRequest, tmp_path: pathlib.Path
+) -> AsyncIterator[MakeStore]:
+    """Opens stores of one fresh run (each call is another worker); closes them all after."""
+    run = f"run-{next(_runs)}-{os.getpid()}"
+    opened: list[Store] = []
+    target = request.getfixturevalue("postgres_url") if backend == "postgres" else tmp_path / "j.db"
+
+    async def make(*, run_name: str = run, lease: float = 30.0) -> Store:
+        store: Store
+        if backend == "postgres":
+            from luma_async._stores._postgres import PostgresStore
+
+            store = PostgresStore(str(target), run=run_name, lease=lease)
+        else:
+            store = SqliteStore(target, run=run_name)
+        await store.open()
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        await store.close()
