@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import os
 
-from ._base import DEFAULT_RUN, Adopted, Claim, Entry, Store, redact, request_digest
+from ._base import (
+    DEFAULT_RUN,
+    Adopted,
+    Claim,
+    Entry,
+    Row,
+    Store,
+    keep_alive,
+    redact,
+    request_digest,
+)
 from ._sqlite import SqliteStore
 
 __all__ = [
@@ -16,8 +26,10 @@ __all__ = [
     "Adopted",
     "Claim",
     "Entry",
+    "Row",
     "SqliteStore",
     "Store",
+    "keep_alive",
     "make_store",
     "redact",
     "request_digest",
@@ -25,11 +37,16 @@ __all__ = [
 
 
 def make_store(
-    journal: str | os.PathLike[str], *, run: str = DEFAULT_RUN, lease: float = 30.0
+    journal: str | os.PathLike[str],
+    *,
+    run: str = DEFAULT_RUN,
+    lease: float = 30.0,
+    reader: bool = False,
 ) -> Store:
-    """The store for `journal=` (not opened yet: `await store.open()`)."""
+    """The store for `journal=` (not opened yet: `await store.open()`); a `reader` (for
+    `journal show`) takes no run lock and no lease."""
     if isinstance(journal, str) and journal.startswith(("postgresql://", "postgres://")):
         from ._postgres import PostgresStore
 
-        return PostgresStore(journal, run=run, lease=lease)
-    return SqliteStore(journal, run=run)
+        return PostgresStore(journal, run=run, lease=lease, reader=reader)
+    return SqliteStore(journal, run=run, reader=reader)

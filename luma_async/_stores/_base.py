@@ -13,10 +13,11 @@ import hashlib
 import pathlib
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
+import anyio
 import msgspec
 
 from .. import _errors
@@ -28,11 +29,15 @@ __all__ = [
     "Adopted",
     "Claim",
     "Entry",
+    "Row",
+    "RowState",
     "Store",
     "decode_result",
     "encode_request",
     "encode_result",
+    "keep_alive",
     "legacy_digest",
+    "make_row",
     "redact",
     "request_digest",
     "run_tag",
@@ -131,6 +136,52 @@ def decode_result(index: int, request: AnyRequest, blob: bytes) -> JobResult:
     )
     path = pathlib.Path(stored.path) if stored.path else None
     return JobResult(index, request, stored.generation, error=error, path=path)
+
+
+RowState = Literal["pending", "intended", "submitted", "completed", "failed", "uncertain"]
+
+
+class Row(msgspec.Struct, frozen=True):
+    """One request of a run as `journal show` prints it (`--json`: these fields)."""
+
+    index: int
+    kind: str
+    state: RowState
+    task_id: str | None = None
+    url: str | None = None
+    path: str | None = None
+    error: str | None = None
+
+
+def make_row(index: int, kind: str, intended: bool, task_id: str | None, blob: bytes | None) -> Row:
+    """A row from what the journal holds: no intent = pending, intent without task id =
+    intended (its answer may be lost), task id = submitted, then the result's outcome."""
+    if blob is None:
+        state: RowState = "submitted" if task_id else "intended" if intended else "pending"
+        return Row(index, kind, state, task_id)
+    try:
+        stored = msgspec.json.decode(blob, type=_Stored)
+    except msgspec.DecodeError:
+        return Row(index, kind, "failed", task_id, error="unreadable result in the journal")
+    generation = stored.generation
+    url = generation.video.best_url if generation and generation.video else None
+    error = f"{stored.error_type}: {stored.error}" if stored.error_type else stored.error
+    if stored.error_type == "SubmissionUncertainError":
+        state = "uncertain"
+    elif error is None and generation is not None and generation.ok:
+        state = "completed"
+    else:
+        state = "failed"
+        error = error or (generation.failure_reason if generation else None)
+    return Row(
+        index,
+        kind,
+        state,
+        task_id or (generation.id if generation else None),
+        url,
+        stored.path,
+        error,
+    )
 
 
 class Entry(msgspec.Struct, frozen=True):
@@ -235,4 +286,29 @@ class Store(Protocol):
         """True when every request of the run is finished, failed or uncertain."""
 
     async def results(self) -> list[JobResult]:
-        """Every result written in the run so far, by index (for `journal show` and replay)."""
+        """Every result written in the run so far, by index (requests this worker joined)."""
+
+    async def rows(self) -> list[Row]:
+        """Every request of the run as it stands, by index (no input needed: for the CLI)."""
+
+    async def runs(self) -> list[str]:
+        """The names of every run in this journal."""
+
+
+async def keep_alive(
+    store: Store, *, on_error: Callable[[JournalError], None] | None = None
+) -> None:
+    """Renew `store`'s lease every third of it, forever (run it beside the pipeline).
+
+    A failed renewal is handed to `on_error` (the lease may lapse: others then adopt this
+    worker's tasks, and `finished()` keeps results single) and the beat goes on.
+    """
+    if store.lease == float("inf"):
+        return
+    while True:
+        await anyio.sleep(store.lease / 3)
+        try:
+            await store.heartbeat()
+        except JournalError as exc:
+            if on_error is not None:
+                on_error(exc)

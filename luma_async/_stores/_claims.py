@@ -18,15 +18,19 @@ class Room:
     """Wakes claimers of this process when one of its own jobs frees room."""
 
     def __init__(self) -> None:
-        self._event = anyio.Event()
+        # Made on first wait: an anyio.Event needs a running event loop.
+        self._event: anyio.Event | None = None
 
     def freed(self) -> None:
         """Something finished or was forgotten here: let waiting claimers look again."""
-        self._event.set()
-        self._event = anyio.Event()
+        if self._event is not None:
+            self._event.set()
+            self._event = None
 
     async def wait(self, seconds: float) -> None:
         """Until room is freed here, or `seconds` have passed."""
+        if self._event is None:
+            self._event = anyio.Event()
         with anyio.move_on_after(seconds):
             await self._event.wait()
 

@@ -43,9 +43,11 @@ from ._base import (
     Adopted,
     Claim,
     Entry,
+    Row,
     decode_result,
     encode_request,
     encode_result,
+    make_row,
     redact,
     request_digest,
     warn_limits,
@@ -124,12 +126,16 @@ def _password(url: str) -> str | None:
 class PostgresStore:
     """A run in a PostgreSQL journal, shared by any number of workers."""
 
-    def __init__(self, url: str, *, run: str = DEFAULT_RUN, lease: float = 30.0) -> None:
+    def __init__(
+        self, url: str, *, run: str = DEFAULT_RUN, lease: float = 30.0, reader: bool = False
+    ) -> None:
         if lease <= 0:
             raise ValueError("lease must be > 0")
         self._url = url
         self.run = run
         self.lease = lease
+        #: A reader (`journal show`) takes no lease: it is no worker of the run.
+        self.reader = reader
         self.worker = uuid.uuid4().hex
         self._pool: asyncpg.Pool | None = None
         self._room = Room()
@@ -179,7 +185,8 @@ class PostgresStore:
             raise self._error(exc) from None
         try:
             await self._call(_migrate)
-            await self._call(self._start_lease)
+            if not self.reader:
+                await self._call(self._start_lease)
         except BaseException:
             await self.close()
             raise
@@ -454,6 +461,24 @@ class PostgresStore:
             for r in rows
             if r["idx"] in self._requests
         ]
+
+    async def rows(self) -> list[Row]:
+        """Every request of the run as it stands, by index."""
+        rows = await self._call(
+            lambda conn: conn.fetch(
+                "SELECT idx, kind, intent_at IS NOT NULL AS intended, task_id, result "
+                "FROM luma_entries WHERE run = $1 ORDER BY idx",
+                self.run,
+            )
+        )
+        return [
+            make_row(r["idx"], r["kind"], r["intended"], r["task_id"], r["result"]) for r in rows
+        ]
+
+    async def runs(self) -> list[str]:
+        """Every run in this database."""
+        rows = await self._call(lambda conn: conn.fetch("SELECT name FROM luma_runs ORDER BY name"))
+        return [r["name"] for r in rows]
 
 
 async def _lock_run(conn: asyncpg.Connection, run: str) -> None:

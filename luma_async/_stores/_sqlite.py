@@ -37,10 +37,12 @@ from ._base import (
     Adopted,
     Claim,
     Entry,
+    Row,
     decode_result,
     encode_request,
     encode_result,
     legacy_digest,
+    make_row,
     request_digest,
     run_tag,
     warn_limits,
@@ -115,10 +117,13 @@ class SqliteStore:
         *,
         run: str = DEFAULT_RUN,
         busy_timeout: float = 60.0,
+        reader: bool = False,
     ) -> None:
         self.path = pathlib.Path(path)
         self.run = run
         self._busy_timeout = busy_timeout
+        #: A reader (`journal show`) takes no run lock: it may look at a run in progress.
+        self.reader = reader
         self._owner = secrets.token_hex(8)
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._db: sqlite3.Connection | None = None
@@ -142,7 +147,8 @@ class SqliteStore:
 
     async def open(self) -> None:
         """Open (or create and migrate) the file and lock this run for this process."""
-        self._take_lock()
+        if not self.reader:
+            self._take_lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="luma-journal")
         try:
             self._db = await _wait(self._pool.submit(self._connect))
@@ -406,6 +412,27 @@ class SqliteStore:
         return [
             decode_result(i, self._requests[i], blob) for i, blob in rows if i in self._requests
         ]
+
+    async def rows(self) -> list[Row]:
+        """Every request of the run as it stands, by index."""
+        run = self.run
+        rows = await self._call(
+            lambda db: db.execute(
+                "SELECT idx, kind, intent_at IS NOT NULL, task_id, result FROM entries "
+                "WHERE run = ? ORDER BY idx",
+                (run,),
+            ).fetchall()
+        )
+        return [
+            make_row(i, kind, bool(intended), task, blob) for i, kind, intended, task, blob in rows
+        ]
+
+    async def runs(self) -> list[str]:
+        """Every run in this file."""
+        rows = await self._call(
+            lambda db: db.execute("SELECT name FROM runs ORDER BY name").fetchall()
+        )
+        return [name for (name,) in rows]
 
 
 def _claim_one(db: sqlite3.Connection, run: str, owner: str) -> tuple[int, bytes] | float | None:

@@ -43,20 +43,26 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def make_store(
-    backend: str, request: pytest.FixtureRequest, tmp_path: pathlib.Path
-) -> AsyncIterator[MakeStore]:
+def journal_target(backend: str, request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> str:
+    """The `journal=` value of the backend: a PostgreSQL URL or a file path."""
+    if backend == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    return str(tmp_path / "j.db")
+
+
+@pytest.fixture
+async def make_store(backend: str, journal_target: str) -> AsyncIterator[MakeStore]:
     """Opens stores of one fresh run (each call is another worker); closes them all after."""
     run = f"run-{next(_runs)}-{os.getpid()}"
     opened: list[Store] = []
-    target = request.getfixturevalue("postgres_url") if backend == "postgres" else tmp_path / "j.db"
+    target = journal_target
 
     async def make(*, run_name: str = run, lease: float = 30.0) -> Store:
         store: Store
         if backend == "postgres":
             from luma_async._stores._postgres import PostgresStore
 
-            store = PostgresStore(str(target), run=run_name, lease=lease)
+            store = PostgresStore(target, run=run_name, lease=lease)
         else:
             store = SqliteStore(target, run=run_name)
         await store.open()

@@ -18,7 +18,8 @@ from luma_async import (
     SubmissionUncertainError,
     VideoAsset,
 )
-from luma_async._stores import Adopted, Claim, Store, request_digest
+from luma_async._stores import Adopted, Claim, Store, keep_alive, request_digest
+from luma_async._stores import make_store as make_store_for
 
 from .conftest import MakeStore
 
@@ -184,3 +185,67 @@ async def test_a_gone_workers_submits_are_adopted_never_resubmitted(
     assert [(x.index, x.task_id) for x in adopted] == [(0, "task-a"), (1, None)]
     assert await second.adopt_expired() == []
     assert [c.index for c in await claim_all(second)] == [2]
+
+
+def test_stores_are_made_outside_an_event_loop(tmp_path: pathlib.Path) -> None:
+    """Made in plain code (a CLI's argument parsing), opened later."""
+    assert "j.db" in repr(make_store_for(tmp_path / "j.db", run="r"))
+    assert "***" in repr(make_store_for("postgresql://u:pw@h/db", run="r"))
+
+
+async def test_rows_show_each_request_as_it_stands(
+    make_store: MakeStore, journal_target: str
+) -> None:
+    """Pending, intended, submitted, completed, failed and uncertain, readable without the
+    input by a reader that takes no lock or lease."""
+    store = await make_store()
+    requests = prompts(6)
+    await store.join(requests, concurrency=8, submits_per_minute=None)
+    claims = await claim_all(store)
+    await store.forget(0, requests[0])
+    await store.submitted(2, requests[2], "t2")
+    await store.submitted(3, requests[3], "t3")
+    await store.finished(done(3, requests[3], "t3"))
+    await store.finished(JobResult(4, requests[4], error=BadRequestError("no", status=400)))
+    uncertain = SubmissionUncertainError("lost", cause=OSError())
+    await store.finished(JobResult(5, requests[5], error=uncertain))
+    assert len(claims) == 6
+    reader = make_store_for(journal_target, run=store.run, reader=True)
+    await reader.open()
+    try:
+        rows = await reader.rows()
+        assert store.run in await reader.runs()
+    finally:
+        await reader.close()
+    assert [(r.index, r.state, r.task_id) for r in rows] == [
+        (0, "pending", None),
+        (1, "intended", None),
+        (2, "submitted", "t2"),
+        (3, "completed", "t3"),
+        (4, "failed", None),
+        (5, "uncertain", None),
+    ]
+    assert rows[3].url == "https://cdn.example/t3.mp4"
+    assert rows[4].error == "BadRequestError: HTTP 400: no"
+    assert {r.kind for r in rows} == {"video"}
+
+
+async def test_keep_alive_renews_the_lease(make_store: MakeStore, backend: str) -> None:
+    """While keep_alive runs, another worker adopts nothing of this one's (SQLite has no
+    lease: one process per run, and keep_alive returns at once)."""
+    a = await make_store(lease=0.3)
+    if backend == "sqlite":
+        with anyio.fail_after(5):
+            await keep_alive(a)
+        return
+    b = await make_store(lease=0.3)
+    requests = prompts(1)
+    await a.join(requests, concurrency=8, submits_per_minute=None)
+    await b.join(requests, concurrency=8, submits_per_minute=None)
+    assert await a.claim() is not None
+    async with anyio.create_task_group() as group:
+        group.start_soon(keep_alive, a)
+        for _ in range(10):  # three leases long
+            await anyio.sleep(0.1)
+            assert await b.adopt_expired() == []
+        group.cancel_scope.cancel()
