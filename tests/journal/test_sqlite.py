@@ -162,3 +162,9 @@ async def test_limits_of_the_first_worker_hold_with_a_warning(tmp_path: pathlib.
             await store.join([GenerateRequest("a")], concurrency=5, submits_per_minute=None)
     finally:
         await store.close()
+
+
+async def test_a_journal_in_a_missing_folder_fails_at_open(tmp_path: pathlib.Path) -> None:
+    """JournalError at open, before anything could be submitted."""
+    with pytest.raises(JournalError, match="missing"):
+        await opened(tmp_path / "missing" / "j.db")

@@ -163,3 +163,11 @@ async def test_a_bucket_that_refuses_writes_is_a_clear_error(s3: Any, s3_endpoin
             await big.close()
     finally:
         await sink.close()
+
+
+async def test_a_folder_that_cannot_be_made_is_an_os_error(tmp_path: pathlib.Path) -> None:
+    """download_to under a file: the OSError names the place; nothing is written."""
+    (tmp_path / "file").write_bytes(b"x")
+    with pytest.raises(OSError, match="file"):
+        await open_sink(tmp_path / "file" / "videos").open("a.mp4")
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
