@@ -185,9 +185,10 @@ def make_row(index: int, kind: str, intended: bool, task_id: str | None, blob: b
 
 
 class Entry(msgspec.Struct, frozen=True):
-    """What the journal knows of one request: its intent, its task, its result."""
+    """What the journal knows of one request: its intent (None for a result written without
+    a submit, such as a refused request), its task, its result."""
 
-    intent_at: datetime
+    intent_at: datetime | None
     task_id: str | None = None
     result: JobResult | None = None
 
@@ -264,12 +265,19 @@ class Store(Protocol):
     async def submitted(self, index: int, request: AnyRequest, task_id: str) -> None:
         """Write down the task id the submit (or a reconcile) found."""
 
-    async def finished(self, result: JobResult) -> bool:
+    async def finished(self, result: JobResult, *, retry: bool = False) -> bool:
         """Write down a result before it is yielded; False when it was already settled (by
-        another worker, or earlier): then it must not be yielded again."""
+        another worker, or earlier): then it must not be yielded again.
+
+        `retry=True` for an error a later session of the run should try again (nothing was
+        created: a refused connection, a 429 past `submit_deadline`, a fatal error before
+        the submit): settled for this session, pending again when the run is next joined
+        with no other worker live.
+        """
 
     async def forget(self, index: int, request: AnyRequest) -> None:
-        """Drop an intent whose submit surely created nothing (a later claim may retry it)."""
+        """Drop an intent whose submit surely created nothing: the request is pending again
+        (claimable at once; with claims, `finished(..., retry=True)` settles it instead)."""
 
     async def claim(self) -> Claim | None:
         """The next request nobody has attempted, its intent written, within the run-wide

@@ -32,7 +32,6 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -86,6 +85,7 @@ CREATE TABLE luma_entries (
     owner TEXT,
     task_id TEXT,
     result BYTEA,
+    retry BOOLEAN NOT NULL DEFAULT false,
     PRIMARY KEY (run, idx)
 );
 CREATE INDEX luma_entries_open ON luma_entries (run, idx) WHERE result IS NULL;
@@ -260,6 +260,15 @@ class PostgresStore:
                 [kinds[i] for i in new],
                 [bodies[i] for i in new],
             )
+            # A new session of the run (no other worker is live): what failed with nothing
+            # created is tried again. While others run, their session goes on unchanged.
+            await conn.execute(
+                "UPDATE luma_entries SET result = NULL, intent_at = NULL, owner = NULL, "
+                "retry = false WHERE run = $1 AND retry AND task_id IS NULL AND NOT EXISTS ("
+                "SELECT 1 FROM luma_workers WHERE run = $1 AND id <> $2 AND lease_until >= now())",
+                self.run,
+                self.worker,
+            )
             row = await conn.fetchrow(
                 "SELECT concurrency, submits_per_minute FROM luma_runs WHERE name = $1", self.run
             )
@@ -285,7 +294,7 @@ class PostgresStore:
             raise JournalError(_changed(self.run, index))
         result = row["result"]
         return Entry(
-            row["intent_at"] or datetime.fromtimestamp(0).astimezone(),
+            row["intent_at"],
             row["task_id"],
             decode_result(index, request, result) if result is not None else None,
         )
@@ -330,17 +339,18 @@ class PostgresStore:
             )
         )
 
-    async def finished(self, result: JobResult) -> bool:
+    async def finished(self, result: JobResult, *, retry: bool = False) -> bool:
         """Write the result unless one is there; True if this worker's write settled it."""
 
         async def finish(conn: asyncpg.Connection) -> bool:
             await self._ensure(conn, result.index, result.request)
             status = await conn.execute(
-                "UPDATE luma_entries SET result = $3, intent_at = coalesce(intent_at, now()) "
+                "UPDATE luma_entries SET result = $3, retry = $4 "
                 "WHERE run = $1 AND idx = $2 AND result IS NULL",
                 self.run,
                 result.index,
                 encode_result(result),
+                retry,
             )
             return bool(status == "UPDATE 1")
 

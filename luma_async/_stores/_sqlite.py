@@ -77,6 +77,7 @@ _CREATE = [
         owner TEXT,
         task_id TEXT,
         result BLOB,
+        retry INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (run, idx)
     )""",
     "CREATE INDEX entries_open ON entries (run, result, intent_at)",
@@ -253,6 +254,13 @@ class SqliteStore:
                         )
                     elif have != f"{digest} {kind}":
                         raise JournalError(_changed(run, index))
+                # A new session of the run (the run lock says no other is live): what failed
+                # with nothing created is tried again.
+                db.execute(
+                    "UPDATE entries SET result = NULL, intent_at = NULL, owner = NULL, retry = 0 "
+                    "WHERE run = ? AND retry = 1 AND task_id IS NULL",
+                    (run,),
+                )
                 limits = db.execute(
                     "SELECT concurrency, submits_per_minute FROM runs WHERE name = ?", (run,)
                 ).fetchone()
@@ -318,13 +326,12 @@ class SqliteStore:
             (task_id, self.run, index, request_digest(request)),
         )
 
-    async def finished(self, result: JobResult) -> bool:
+    async def finished(self, result: JobResult, *, retry: bool = False) -> bool:
         """Write down a result unless one is there already; True if this call wrote it."""
         await self._upsert(result.index, result.request)
         wrote = await self._write(
-            "UPDATE entries SET result = ?, intent_at = coalesce(intent_at, ?) "
-            "WHERE run = ? AND idx = ? AND result IS NULL",
-            (encode_result(result), time.time(), self.run, result.index),
+            "UPDATE entries SET result = ?, retry = ? WHERE run = ? AND idx = ? AND result IS NULL",
+            (encode_result(result), int(retry), self.run, result.index),
         )
         self._room.freed()
         return wrote == 1
@@ -497,7 +504,7 @@ def _entry(
     task_id: str | None,
     blob: bytes | None,
 ) -> Entry:
-    when = datetime.fromtimestamp(intent_at or 0.0, UTC)
+    when = datetime.fromtimestamp(intent_at, UTC) if intent_at is not None else None
     result = decode_result(index, request, blob) if blob is not None else None
     return Entry(when, task_id, result)
 

@@ -249,3 +249,30 @@ async def test_keep_alive_renews_the_lease(make_store: MakeStore, backend: str) 
             await anyio.sleep(0.1)
             assert await b.adopt_expired() == []
         group.cancel_scope.cancel()
+
+
+async def test_a_retryable_failure_settles_now_and_is_tried_in_the_next_session(
+    make_store: MakeStore, backend: str
+) -> None:
+    """finished(retry=True): settled for this session (written once), pending again for the
+    next one, and never counted as a submit."""
+    first = await make_store()
+    requests = prompts(2)
+    await first.join(requests, concurrency=8, submits_per_minute=1)
+    claim = await first.claim()
+    assert claim is not None
+    refused = JobResult(0, requests[0], error=ConnectionRefusedError("nothing created"))
+    assert await first.finished(refused, retry=True)
+    never_sent = JobResult(1, requests[1], error=ConnectionRefusedError("fatal before it"))
+    assert await first.finished(never_sent, retry=True)
+    assert await first.settled()
+    entry = await first.lookup(1, requests[1])
+    assert entry is not None
+    assert entry.intent_at is None
+    await first.close()
+    second = await make_store()
+    await second.join(requests, concurrency=8, submits_per_minute=1)
+    assert not await second.settled()
+    again = await second.claim()
+    assert again is not None
+    assert again.index == 0
