@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal, Protocol
+from urllib.parse import unquote
 
 import anyio
 import msgspec
@@ -41,6 +42,7 @@ __all__ = [
     "redact",
     "request_digest",
     "run_tag",
+    "secrets_of",
     "warn_limits",
 ]
 
@@ -214,14 +216,36 @@ class Adopted(msgspec.Struct, frozen=True):
     task_id: str | None = None
 
 
-_PASSWORD = re.compile(r"(?P<head>^[a-z][a-z0-9+.-]*://[^:/@?#]*:)(?P<secret>[^@/?#]*)(?=@)")
 _QUERY_PASSWORD = re.compile(r"(?i)(?P<head>[?&]password=)[^&#]*")
 
 
+def _userinfo_end(rest: str) -> int:
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    return rest.rfind("@", 0, cut)
+
+
+def secrets_of(url: str) -> list[str]:
+    """The password(s) in `url` as written and percent-decoded (to scrub from messages)."""
+    found = []
+    _, sep, rest = url.partition("://")
+    at = _userinfo_end(rest) if sep else -1
+    if at >= 0 and ":" in rest[:at]:
+        found.append(rest[:at].split(":", 1)[1])
+    found += [m.group(1) for m in re.finditer(r"(?i)[?&]password=([^&#]*)", url)]
+    return [form for raw in found if raw for form in {raw, unquote(raw)}]
+
+
 def redact(url: str) -> str:
-    """`url` with any password replaced by `***` (for logs, errors and reprs)."""
-    url = _PASSWORD.sub(r"\g<head>***", url)
-    return _QUERY_PASSWORD.sub(r"\g<head>***", url)
+    """`url` with any password replaced by `***` (for logs, errors and reprs).
+
+    The user info ends at the last `@` before the query, so a password holding an unescaped
+    `@` or `/` is hidden whole.
+    """
+    scheme, sep, rest = url.partition("://")
+    at = _userinfo_end(rest) if sep else -1
+    if at >= 0 and ":" in rest[:at]:
+        rest = f"{rest[:at].split(':', 1)[0]}:***{rest[at:]}"
+    return _QUERY_PASSWORD.sub(r"\g<head>***", scheme + sep + rest if sep else url)
 
 
 class Store(Protocol):

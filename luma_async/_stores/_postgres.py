@@ -33,7 +33,6 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import unquote, urlsplit
 
 from .._errors import JournalError
 from .._models import AnyRequest, JobResult
@@ -49,6 +48,7 @@ from ._base import (
     make_row,
     redact,
     request_digest,
+    secrets_of,
     warn_limits,
 )
 from ._claims import MAX_WAIT, Room, wait_for_claim
@@ -115,14 +115,6 @@ RETURNING idx, intent_at, task_id
 """
 
 
-def _password(url: str) -> str | None:
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        return None
-    return unquote(password) if password else None
-
-
 class PostgresStore:
     """A run in a PostgreSQL journal, shared by any number of workers."""
 
@@ -146,9 +138,8 @@ class PostgresStore:
 
     def _error(self, exc: BaseException) -> JournalError:
         message = f"journal {redact(self._url)}: {type(exc).__name__}: {exc}"
-        password = _password(self._url)
-        if password:
-            message = message.replace(password, "***")
+        for secret in secrets_of(self._url):
+            message = message.replace(secret, "***")
         return JournalError(message)
 
     async def _call(self, fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:

@@ -8,6 +8,7 @@ import pytest
 from luma_async import GenerateRequest, JournalError
 from luma_async._stores import Adopted, Claim, Store, redact
 from luma_async._stores import make_store as store_for
+from luma_async._stores._base import secrets_of
 
 from ..conftest import closed_port
 from .conftest import MakeStore
@@ -122,6 +123,9 @@ def test_redact_hides_passwords_only() -> None:
         "postgresql://u@h/db?password=***&sslmode=require"
     )
     assert redact("postgresql://h/db") == "postgresql://h/db"
+    assert redact("postgresql://u:p@ss/w:rd@h/db") == "postgresql://u:***@h/db"
+    assert redact("postgresql://u@h/db") == "postgresql://u@h/db"
+    assert set(secrets_of("postgresql://u:p%40ss@h/db?password=q")) == {"p%40ss", "p@ss", "q"}
 
 
 async def test_a_lost_connection_is_a_journal_error(
