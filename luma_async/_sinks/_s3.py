@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
+
 from ._names import check_name
 
 __all__ = ["MIN_PART", "S3Sink", "S3Writer"]
@@ -114,8 +116,6 @@ class S3Writer:
         await self._abort_upload()
 
     async def _abort_upload(self) -> None:
-        import anyio
-
         upload_id, self._upload_id, self._parts = self._upload_id, None, []
         if upload_id is not None:
             with anyio.CancelScope(shield=True):
