@@ -52,67 +52,14 @@ from ._base import (
     warn_limits,
 )
 from ._claims import MAX_WAIT, Room, wait_for_claim
+from ._pg_schema import ADOPT, CLAIM_NEXT, COUNTS, changed, lock_run, migrate
 
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ["MIGRATIONS", "PostgresStore"]
+__all__ = ["PostgresStore"]
 
 T = TypeVar("T")
-
-_STEP1 = """
-CREATE TABLE luma_runs (
-    name TEXT PRIMARY KEY,
-    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-    concurrency INTEGER,
-    submits_per_minute DOUBLE PRECISION
-);
-CREATE TABLE luma_workers (
-    run TEXT NOT NULL,
-    id TEXT NOT NULL,
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    lease_until TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (run, id)
-);
-CREATE TABLE luma_entries (
-    run TEXT NOT NULL,
-    idx INTEGER NOT NULL,
-    digest TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    request BYTEA,
-    intent_at TIMESTAMPTZ,
-    owner TEXT,
-    task_id TEXT,
-    result BYTEA,
-    retry BOOLEAN NOT NULL DEFAULT false,
-    PRIMARY KEY (run, idx)
-);
-CREATE INDEX luma_entries_open ON luma_entries (run, idx) WHERE result IS NULL;
-"""
-
-#: Numbered schema steps (SQL), applied in order under an advisory lock; never edit a step.
-MIGRATIONS: list[str] = [_STEP1]
-
-_CLAIM_NEXT = """
-SELECT idx FROM luma_entries WHERE run = $1 AND intent_at IS NULL AND result IS NULL
-ORDER BY idx LIMIT 1 FOR UPDATE SKIP LOCKED
-"""
-_COUNTS = """
-SELECT
-  (SELECT count(*) FROM luma_entries
-    WHERE run = $1 AND intent_at IS NOT NULL AND result IS NULL) AS in_flight,
-  (SELECT count(*) FROM luma_entries
-    WHERE run = $1 AND intent_at > now() - interval '60 seconds') AS recent,
-  (SELECT extract(epoch FROM min(intent_at) + interval '60 seconds' - now()) FROM luma_entries
-    WHERE run = $1 AND intent_at > now() - interval '60 seconds') AS next_free
-"""
-_ADOPT = """
-UPDATE luma_entries SET owner = $2
-WHERE run = $1 AND intent_at IS NOT NULL AND result IS NULL AND owner IS DISTINCT FROM $2
-  AND owner NOT IN (SELECT id FROM luma_workers WHERE run = $1 AND lease_until >= now())
-RETURNING idx, intent_at, task_id
-"""
 
 
 class PostgresStore:
@@ -175,7 +122,7 @@ class PostgresStore:
         ) as exc:
             raise self._error(exc) from None
         try:
-            await self._call(_migrate)
+            await self._call(migrate)
             if not self.reader:
                 await self._call(self._start_lease)
         except BaseException:
@@ -224,7 +171,7 @@ class PostgresStore:
         bodies = [encode_request(r) for r in requests]
 
         async def join(conn: asyncpg.Connection) -> tuple[int | None, float | None]:
-            await _lock_run(conn, self.run)
+            await lock_run(conn, self.run)
             await conn.execute(
                 "INSERT INTO luma_runs (name, concurrency, submits_per_minute) "
                 "VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
@@ -241,7 +188,7 @@ class PostgresStore:
             new = [i for i in range(len(digests)) if i not in known]
             for index, have in known.items():
                 if index < len(digests) and have != (digests[index], kinds[index]):
-                    raise JournalError(_changed(self.run, index))
+                    raise JournalError(changed(self.run, index))
             await conn.execute(
                 "INSERT INTO luma_entries (run, idx, digest, kind, request) "
                 "SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::bytea[])",
@@ -282,7 +229,7 @@ class PostgresStore:
         if row is None or (row["intent_at"] is None and row["result"] is None):
             return None
         if row["digest"] != request_digest(request):
-            raise JournalError(_changed(self.run, index))
+            raise JournalError(changed(self.run, index))
         result = row["result"]
         return Entry(
             row["intent_at"],
@@ -302,7 +249,7 @@ class PostgresStore:
             encode_request(request),
         )
         if have != digest:
-            raise JournalError(_changed(self.run, index))
+            raise JournalError(changed(self.run, index))
 
     async def intend(self, index: int, request: AnyRequest) -> None:
         """Write down that this worker is about to submit this request."""
@@ -368,14 +315,14 @@ class PostgresStore:
 
     async def _try_claim(self) -> Claim | float | None:
         async def attempt(conn: asyncpg.Connection) -> int | float | None:
-            await _lock_run(conn, self.run)
-            index = await conn.fetchval(_CLAIM_NEXT, self.run)
+            await lock_run(conn, self.run)
+            index = await conn.fetchval(CLAIM_NEXT, self.run)
             if index is None:
                 return None
             limits = await conn.fetchrow(
                 "SELECT concurrency, submits_per_minute FROM luma_runs WHERE name = $1", self.run
             )
-            counts = await conn.fetchrow(_COUNTS, self.run)
+            counts = await conn.fetchrow(COUNTS, self.run)
             assert limits is not None
             assert counts is not None
             if limits["concurrency"] is not None and counts["in_flight"] >= limits["concurrency"]:
@@ -400,8 +347,8 @@ class PostgresStore:
         """Take over the unfinished submits of workers whose lease expired."""
 
         async def adopt(conn: asyncpg.Connection) -> list[Any]:
-            await _lock_run(conn, self.run)
-            rows = await conn.fetch(_ADOPT, self.run, self.worker)
+            await lock_run(conn, self.run)
+            rows = await conn.fetch(ADOPT, self.run, self.worker)
             await conn.execute(
                 "DELETE FROM luma_workers WHERE run = $1 AND lease_until < now() "
                 "AND id NOT IN (SELECT owner FROM luma_entries WHERE run = $1 "
@@ -480,32 +427,3 @@ class PostgresStore:
         """Every run in this database."""
         rows = await self._call(lambda conn: conn.fetch("SELECT name FROM luma_runs ORDER BY name"))
         return [r["name"] for r in rows]
-
-
-async def _lock_run(conn: asyncpg.Connection, run: str) -> None:
-    """Serialise the run's claims, adoptions and joins (counts must not race)."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('luma_async run ' || $1))", run)
-
-
-async def _migrate(conn: asyncpg.Connection) -> None:
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('luma_async schema'))")
-    await conn.execute("CREATE TABLE IF NOT EXISTS luma_schema_version (version INTEGER NOT NULL)")
-    version = await conn.fetchval("SELECT version FROM luma_schema_version")
-    if version is None:
-        await conn.execute("INSERT INTO luma_schema_version VALUES (0)")
-        version = 0
-    if version > len(MIGRATIONS):
-        raise JournalError(
-            f"journal schema version {version} is newer than this luma_async knows "
-            f"({len(MIGRATIONS)}): upgrade luma_async"
-        )
-    for step in MIGRATIONS[version:]:
-        await conn.execute(step)
-    await conn.execute("UPDATE luma_schema_version SET version = $1", len(MIGRATIONS))
-
-
-def _changed(run: str, index: int) -> str:
-    return (
-        f"request {index} differs from the one run {run!r} journaled at that index: the input "
-        "changed; restore it, or start a new run (run=...)"
-    )

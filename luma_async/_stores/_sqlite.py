@@ -48,63 +48,16 @@ from ._base import (
     warn_limits,
 )
 from ._claims import Room, wait_for_claim
+from ._sqlite_schema import changed, claim_one, migrate
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no run lock (documented)
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SqliteStore"]
+__all__ = ["SqliteStore"]
 
 T = TypeVar("T")
-
-_CREATE = [
-    "CREATE TABLE schema_version (version INTEGER NOT NULL)",
-    "INSERT INTO schema_version VALUES (0)",
-    """CREATE TABLE runs (
-        name TEXT PRIMARY KEY,
-        created_at REAL NOT NULL,
-        concurrency INTEGER,
-        submits_per_minute REAL
-    )""",
-    """CREATE TABLE entries (
-        run TEXT NOT NULL,
-        idx INTEGER NOT NULL,
-        digest TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        request BLOB,
-        intent_at REAL,
-        owner TEXT,
-        task_id TEXT,
-        result BLOB,
-        retry INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (run, idx)
-    )""",
-    "CREATE INDEX entries_open ON entries (run, result, intent_at)",
-]
-
-
-def _step1(db: sqlite3.Connection) -> None:
-    """The versioned schema; rows of a first-journal `jobs` table become run "default"."""
-    for statement in _CREATE:
-        db.execute(statement)
-    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'jobs'").fetchone():
-        db.execute("INSERT INTO runs VALUES (?, ?, NULL, NULL)", (DEFAULT_RUN, time.time()))
-        # One row per index: the latest intent wins if an old run kept two requests there.
-        db.execute(
-            """INSERT OR REPLACE INTO entries (run, idx, digest, kind, intent_at, task_id, result)
-               SELECT ?, idx, digest, 'legacy',
-                      (julianday(intent_at) - 2440587.5) * 86400.0, task_id, result
-               FROM jobs ORDER BY intent_at""",
-            (DEFAULT_RUN,),
-        )
-        db.execute("ALTER TABLE jobs RENAME TO legacy_jobs")
-
-
-#: Numbered schema steps, applied in order inside one transaction each; never edit a step,
-#: add the next one.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_step1]
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class SqliteStore:
@@ -153,7 +106,7 @@ class SqliteStore:
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="luma-journal")
         try:
             self._db = await _wait(self._pool.submit(self._connect))
-            await self._call(_migrate)
+            await self._call(migrate)
         except BaseException as exc:
             await self.close()
             if isinstance(exc, sqlite3.Error):
@@ -253,7 +206,7 @@ class SqliteStore:
                             (digest, kind, body, run, index),
                         )
                     elif have != f"{digest} {kind}":
-                        raise JournalError(_changed(run, index))
+                        raise JournalError(changed(run, index))
                 # A new session of the run (the run lock says no other is live): what failed
                 # with nothing created is tried again.
                 db.execute(
@@ -285,7 +238,7 @@ class SqliteStore:
         if row is None or (row[0] is None and row[2] is None):
             return None
         if row[3] != request_digest(request):
-            raise JournalError(_changed(run, index))
+            raise JournalError(changed(run, index))
         return _entry(index, request, row[0], row[1], row[2])
 
     async def _write(self, sql: str, args: tuple[object, ...]) -> int:
@@ -317,7 +270,7 @@ class SqliteStore:
                 ).fetchone()
             )
             if have is None or have[0] != digest:
-                raise JournalError(_changed(run, index))
+                raise JournalError(changed(run, index))
 
     async def submitted(self, index: int, request: AnyRequest, task_id: str) -> None:
         """Write down the task id the submit created."""
@@ -355,7 +308,7 @@ class SqliteStore:
         def attempt(db: sqlite3.Connection) -> tuple[int, bytes] | float | None:
             db.execute("BEGIN IMMEDIATE")
             try:
-                return _claim_one(db, run, owner)
+                return claim_one(db, run, owner)
             finally:
                 db.execute("COMMIT")
 
@@ -442,61 +395,6 @@ class SqliteStore:
         return [name for (name,) in rows]
 
 
-def _claim_one(db: sqlite3.Connection, run: str, owner: str) -> tuple[int, bytes] | float | None:
-    now = time.time()
-    concurrency, per_minute = db.execute(
-        "SELECT concurrency, submits_per_minute FROM runs WHERE name = ?", (run,)
-    ).fetchone()
-    row = db.execute(
-        "SELECT idx, request FROM entries WHERE run = ? AND intent_at IS NULL "
-        "AND result IS NULL ORDER BY idx LIMIT 1",
-        (run,),
-    ).fetchone()
-    if row is None:
-        return None
-    in_flight = db.execute(
-        "SELECT count(*) FROM entries WHERE run = ? AND intent_at IS NOT NULL AND result IS NULL",
-        (run,),
-    ).fetchone()[0]
-    if concurrency is not None and in_flight >= concurrency:
-        return 60.0  # woken by this process's own finished()
-    if per_minute:
-        recent = db.execute(
-            "SELECT count(*), min(intent_at) FROM entries WHERE run = ? AND intent_at > ?",
-            (run, now - 60.0),
-        ).fetchone()
-        if recent[0] >= max(1, int(per_minute)):
-            return float(recent[1]) + 60.0 - now
-    db.execute(
-        "UPDATE entries SET intent_at = ?, owner = ? WHERE run = ? AND idx = ?",
-        (now, owner, run, row[0]),
-    )
-    return row[0], row[1]
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        has_version = db.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'schema_version'"
-        ).fetchone()
-        version = (
-            db.execute("SELECT version FROM schema_version").fetchone()[0] if has_version else 0
-        )
-        if version > SCHEMA_VERSION:
-            raise JournalError(
-                f"journal schema version {version} is newer than this luma_async knows "
-                f"({SCHEMA_VERSION}): upgrade luma_async"
-            )
-        for step in MIGRATIONS[version:]:
-            step(db)
-        db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-
-
 def _entry(
     index: int,
     request: AnyRequest,
@@ -507,13 +405,6 @@ def _entry(
     when = datetime.fromtimestamp(intent_at, UTC) if intent_at is not None else None
     result = decode_result(index, request, blob) if blob is not None else None
     return Entry(when, task_id, result)
-
-
-def _changed(run: str, index: int) -> str:
-    return (
-        f"request {index} differs from the one run {run!r} journaled at that index: the input "
-        "changed; restore it, or start a new run (run=...)"
-    )
 
 
 async def _wait(future: concurrent.futures.Future[T]) -> T:

@@ -12,7 +12,7 @@ import pytest
 from luma_async import GenerateRequest, JobResult, JournalError
 from luma_async._journal import Journal
 from luma_async._stores import SqliteStore
-from luma_async._stores._sqlite import SCHEMA_VERSION
+from luma_async._stores._sqlite_schema import SCHEMA_VERSION
 
 pytestmark = pytest.mark.anyio
 
