@@ -15,7 +15,8 @@ LumaError
 │   └── ServerError            5xx, 408
 ├── InvalidRequestError        refused before sending: a value the dialect does not accept
 ├── UnsupportedFeatureError    the dialect has no such option or operation
-└── PollTimeoutError           .pending (also a TimeoutError)
+├── PollTimeoutError           .pending (also a TimeoutError)
+└── JournalError               the journal failed or refused the run (changed input, run in use)
 ```
 
 Messages are built from what the gateway said and what we asked; none of them ever holds the
@@ -31,6 +32,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "InvalidRequestError",
+    "JournalError",
     "LumaError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -160,3 +162,7 @@ FATAL_ERRORS: tuple[type[APIError], ...] = (
     PermissionDeniedError,
     QuotaExceededError,
 )
+
+
+class JournalError(LumaError):
+    """The run's journal (SQLite file or PostgreSQL database) failed or refused the run."""

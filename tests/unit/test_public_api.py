@@ -31,6 +31,7 @@ PROMISED = {
     "InvalidRequestError",
     "UnsupportedFeatureError",
     "PollTimeoutError",
+    "JournalError",
 }
 
 
