@@ -25,7 +25,8 @@ __all__ = ["DEFAULT_INTERVAL", "HINTED_SLOWDOWN", "Schedule"]
 DEFAULT_INTERVAL = 1.0
 #: The same where looks are batched (100 tasks a request): looking twice as often is cheap.
 DEFAULT_BATCH_INTERVAL = 0.5
-#: How much sparser polling is for a task whose gateway posts callbacks.
+#: How much sparser polling is for a task whose gateway posts callbacks, when the caller gave no
+#: `interval` (an explicit one is the safety-net period itself).
 HINTED_SLOWDOWN = 10.0
 #: A task this many times older than the run's 95th percentile is overdue: looks thin out.
 _OVERDUE = 3.0
@@ -49,6 +50,8 @@ class Schedule:
         jitter: float = 0.1,
         rand: Callable[[], float] = random.random,
     ) -> None:
+        #: True when the caller chose the interval: it is then the callbacks' safety-net period too.
+        self.explicit = interval is not None
         self.interval = interval if interval is not None else DEFAULT_INTERVAL
         self.batch_interval = interval if interval is not None else DEFAULT_BATCH_INTERVAL
         self.floor = min(floor, self.interval, self.batch_interval)
@@ -86,10 +89,11 @@ class Schedule:
     ) -> float:
         """Seconds until the next look at a task `age` seconds old, looked at `attempts` times.
 
-        `hinted` tasks post callbacks: polling is only their safety net, so it is sparse.
+        `hinted` tasks post callbacks: polling is only their safety net, so it is sparse
+        (`HINTED_SLOWDOWN` times the default) unless the caller chose the interval.
         """
         base = self.batch_interval if batched else self.interval
-        if hinted:
+        if hinted and not self.explicit:
             base *= HINTED_SLOWDOWN
         return self._bounded(self._raw_delay(base, age, state, eta, attempts))
 

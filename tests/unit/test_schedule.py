@@ -84,3 +84,10 @@ def test_jitter_spreads_delays_both_ways() -> None:
     high = Schedule(1.0, jitter=0.1, rand=lambda: 1.0).delay(age=0.0)
     assert low == pytest.approx(0.9)
     assert high == pytest.approx(1.1)
+
+
+def test_an_explicit_interval_is_the_callbacks_safety_net_period() -> None:
+    """With callbacks, a chosen interval is kept; only the default one is made ten times sparser."""
+    assert still(2.0).delay(age=0.0, hinted=True) == 2.0
+    assert still(2.0).delay(age=0.0, hinted=True, batched=True) == 2.0
+    assert still(ceiling=100.0).delay(age=0.0, hinted=True) == pytest.approx(10 * DEFAULT_INTERVAL)
