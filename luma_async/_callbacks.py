@@ -9,6 +9,8 @@ finishes a task by itself, so a forged one can at most cost one query.
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -19,13 +21,16 @@ from ._http import HttpResponse
 from ._models import Generation
 from .dialects import Dialect
 
-__all__ = ["DEFAULT_MAX_BODY", "CallbackReceiver", "Wakeable"]
+__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_TOKEN_TTL", "CallbackReceiver", "Wakeable"]
 
 #: A task object is a few KB; anything much larger is not a callback.
 DEFAULT_MAX_BODY = 256 * 1024
 #: Callbacks held for a task whose submit has not answered yet (the rest are dropped).
 _HELD = 8
 _PATH = "/luma-callback/"
+#: How long a callback URL lives when its task is never yielded (a lost task, a stream closed
+#: early): past it the token is forgotten, so a receiver that runs for weeks does not grow.
+DEFAULT_TOKEN_TTL = 24 * 3600.0
 
 
 class Wakeable(Protocol):
@@ -36,10 +41,11 @@ class Wakeable(Protocol):
 
 
 class _Slot:
-    __slots__ = ("dialect", "held", "task_id")
+    __slots__ = ("dialect", "held", "issued", "task_id")
 
-    def __init__(self, dialect: Dialect) -> None:
+    def __init__(self, dialect: Dialect, issued: float) -> None:
         self.dialect = dialect
+        self.issued = issued
         self.task_id: str | None = None
         self.held: list[Generation] = []
 
@@ -58,11 +64,15 @@ class CallbackReceiver:
         public_url: str | None = None,
         *,
         max_body: int = DEFAULT_MAX_BODY,
+        token_ttl: float = DEFAULT_TOKEN_TTL,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.host = host
         self.port = port
         self.public_url = public_url.rstrip("/") if public_url else None
         self.max_body = max_body
+        self.token_ttl = token_ttl
+        self._clock = clock
         self._slots: dict[str, _Slot] = {}
         self._tokens: dict[str, str] = {}
         self._finished: set[str] = set()
@@ -110,7 +120,9 @@ class CallbackReceiver:
     def issue(self, dialect: Dialect) -> tuple[str, str]:
         """A fresh token and the callback URL that carries it, for one submit."""
         token = secrets.token_urlsafe(24)
-        self._slots[token] = _Slot(dialect)
+        now = self._clock()
+        self._expire(now)
+        self._slots[token] = _Slot(dialect, now)
         return token, f"{self.public_url or self.url}{_PATH}{token}"
 
     def bind(self, token: str, task_id: str) -> None:
@@ -128,6 +140,32 @@ class CallbackReceiver:
     def discard(self, token: str) -> None:
         """The submit behind `token` failed: its URL accepts nothing any more."""
         self._slots.pop(token, None)
+
+    def forget(self, task_id: str) -> None:
+        """`task_id` was yielded: its URL accepts nothing more and nothing about it is kept."""
+        token = self._tokens.pop(task_id, None)
+        if token is not None:
+            self._slots.pop(token, None)
+        self._finished.discard(task_id)
+
+    def _expire(self, now: float) -> None:
+        """Forget the tokens older than `token_ttl` (slots are kept in issue order)."""
+        cutoff = now - self.token_ttl
+        stale: list[str] = []
+        for token, slot in self._slots.items():
+            if slot.issued > cutoff:
+                break
+            stale.append(token)
+        for token in stale:
+            slot = self._slots.pop(token)
+            if slot.task_id is not None and self._tokens.get(slot.task_id) == token:
+                del self._tokens[slot.task_id]
+                self._finished.discard(slot.task_id)
+
+    @property
+    def tracked(self) -> int:
+        """Callback URLs alive now (for monitoring a long-lived receiver)."""
+        return len(self._slots)
 
     def has_callback(self, task_id: str) -> bool:
         """True when the gateway will post this task's changes here."""
@@ -148,7 +186,7 @@ class CallbackReceiver:
     # -- the gateway's side --------------------------------------------------------------
 
     def _hint(self, generation: Generation) -> None:
-        if generation.is_terminal:
+        if generation.is_terminal and generation.id in self._tokens:
             self._finished.add(generation.id)
             for stream in self._streams:
                 stream.wake(generation.id)

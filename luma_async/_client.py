@@ -29,11 +29,13 @@ from ._journal import Journal
 from ._limits import RateLimit
 from ._models import GenerateRequest, Generation, JobResult
 from ._pipeline import DEFAULT_CONCURRENCY, Pipeline, run_pipeline
-from ._poller import DEFAULT_LINK_GRACE, PollStream, open_poll
+from ._poller import DEFAULT_LINK_GRACE, DEFAULT_UNKNOWN_AFTER, PollStream, open_poll
 from ._retry import DEFAULT_RETRY, RetryPolicy
 from ._schedule import Schedule
 from ._source import ClientSource
+from ._timing import Timing, TimingCacheOption
 from ._transport import Transport
+from ._updates import OnUpdate
 from .dialects import Dialect, Official, get_dialect
 
 __all__ = ["DEFAULT_MAX_CONCURRENCY", "DEFAULT_TIMEOUT", "LumaClient"]
@@ -65,6 +67,7 @@ class LumaClient:
         headers: Mapping[str, str] | None = None,
         trust_env: bool = False,
         max_rps: float | None = None,
+        timing_cache: TimingCacheOption = None,
     ) -> None:
         self.dialect = get_dialect(dialect or os.environ.get("LUMA_DIALECT") or "official")
         base = base_url or os.environ.get("LUMA_BASE_URL") or self.dialect.default_base_url
@@ -90,6 +93,7 @@ class LumaClient:
         )
         #: Set once a batch route answers 404/405: this gateway has none, poll singly.
         self.batch_unavailable = False
+        self._timing_cache = timing_cache  # None: the user cache dir; False: off; or a path
         self._creates = Creates(self.transport, self.dialect, self.callbacks, retry_submits)
 
     @classmethod
@@ -263,33 +267,58 @@ class LumaClient:
         *,
         timeout: float | None = None,
         interval: float | None = None,
+        unknown_after: float | None = DEFAULT_UNKNOWN_AFTER,
+        on_update: OnUpdate | None = None,
         link_grace: float = DEFAULT_LINK_GRACE,
     ) -> AbstractAsyncContextManager[PollStream]:
         """Watch many tasks; iterate the stream for each one as soon as it finishes.
 
         `async with client.poll(ids) as stream: async for generation in stream: ...`
+        An id the gateway has not known for `unknown_after` seconds comes out FAILED (None:
+        wait for ever); `on_update` (plain or async) is given an `Update` for every change.
         """
-        return self._poll(task_ids, timeout=timeout, interval=interval, link_grace=link_grace)
+        return self._poll(
+            task_ids,
+            timeout=timeout,
+            interval=interval,
+            unknown_after=unknown_after,
+            on_update=on_update,
+            link_grace=link_grace,
+        )
 
-    def _poll(
+    @contextlib.asynccontextmanager
+    async def _poll(
         self,
         task_ids: Iterable[str],
         *,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the stream's deadline, for the poller
         interval: float | None = None,
+        unknown_after: float | None = DEFAULT_UNKNOWN_AFTER,
+        on_update: OnUpdate | None = None,
         link_grace: float = DEFAULT_LINK_GRACE,
         hold: bool = False,
-    ) -> AbstractAsyncContextManager[PollStream]:
-        return open_poll(
-            ClientSource(self),
-            task_ids,
-            hints=self.callbacks,
-            time_limit=timeout,
-            schedule=Schedule(interval),
-            workers=self.transport.max_concurrency,
-            link_grace=link_grace,
-            hold=hold,
-        )
+    ) -> AsyncIterator[PollStream]:
+        schedule = Schedule(interval)
+        timing = Timing.for_client(self._timing_cache, self.base_url, self.dialect.name)
+        await timing.seed(schedule)
+        try:
+            async with open_poll(
+                ClientSource(self),
+                task_ids,
+                hints=self.callbacks,
+                time_limit=timeout,
+                schedule=schedule,
+                workers=self.transport.max_concurrency,
+                link_grace=link_grace,
+                unknown_after=unknown_after,
+                hold=hold,
+                on_update=on_update,
+                kind_of=timing.kind_of,
+            ) as stream:
+                yield stream
+        finally:
+            with anyio.CancelScope(shield=True):
+                await timing.remember(schedule)
 
     def generate_many(
         self,
