@@ -103,8 +103,11 @@ class PollStream:
         on_update: OnUpdate | None = None,
         buffer: int = DEFAULT_BUFFER,
         kind_of: Callable[[object], str | None] | None = None,
+        speed: float = 1.0,
     ) -> None:
         self._source = source
+        #: Clock units per real second: tests inject a clock that runs faster than the wall.
+        self._speed = speed
         self._hints = hints
         self._schedule = schedule
         self._workers = max(1, workers)
@@ -266,7 +269,7 @@ class PollStream:
                 return
             now = self._clock()
             if not self._heap or self._heap[0][0] > now:
-                wait = self._heap[0][0] - now if self._heap else math.inf
+                wait = (self._heap[0][0] - now) / self._speed if self._heap else math.inf
                 self._wake = anyio.Event()
                 with anyio.move_on_after(wait):
                     await self._wake.wait()
@@ -457,6 +460,7 @@ async def open_poll(
     hints: Hints | None = None,
     on_update: OnUpdate | None = None,
     kind_of: Callable[[object], str | None] | None = None,
+    speed: float = 1.0,
 ) -> AsyncIterator[PollStream]:
     """Run a `PollStream` in a task group for the duration of the `async with`.
 
@@ -472,6 +476,7 @@ async def open_poll(
         hints=hints,
         on_update=on_update,
         kind_of=kind_of,
+        speed=speed,
     )
     if hints is not None:
         hints.subscribe(stream)
