@@ -179,6 +179,7 @@ class LumaClient:
     async def get_many(self, task_ids: Iterable[str]) -> list[Generation]:
         """Many tasks at once: the batch route where there is one, else a bounded fan-out.
 
+        Official: one pass over the list endpoint, then single GETs for what it did not hold.
         Ids the gateway does not know are left out; the order follows `task_ids`.
         """
         wanted = list(dict.fromkeys(task_ids))
@@ -190,8 +191,10 @@ class LumaClient:
     async def batch_query(self, task_ids: Sequence[str]) -> dict[str, Generation]:
         """The batch route alone, chunked; {} once the gateway turns out to have none."""
         found: dict[str, Generation] = {}
-        if not self.dialect.supports("batch"):
+        if not self.dialect.supports("batch") or not task_ids:
             return found
+        if self.dialect.batch_is_listing and isinstance(self.dialect, Official):
+            return await self._listing_pass(task_ids)
         size = self.dialect.batch_size
         for start in range(0, len(task_ids), size):
             if self.batch_unavailable:
@@ -205,16 +208,44 @@ class LumaClient:
             found.update((g.id, g) for g in self.dialect.parse_batch(response) if g.id in wanted)
         return found
 
-    async def _get_each(self, task_ids: Sequence[str]) -> dict[str, Generation]:
-        found: dict[str, Generation] = {}
+    async def _listing_pass(self, task_ids: Sequence[str]) -> dict[str, Generation]:
+        """One walk down the newest-first list, page after page, while it still finds ours.
 
-        async def one(task_id: str) -> None:
-            with contextlib.suppress(NotFoundError):
-                found[task_id] = await self.get(task_id)
+        It stops when every id is found, at the end of the list, once a page holds none of
+        ours after one that did (the list has gone past them: they are older, or unknown),
+        and after as many pages as the ids would fill; what it misses is fetched singly.
+        """
+        dialect = self._official("batch")
+        size = dialect.batch_size  # the list endpoint's largest page
+        wanted = set(task_ids)
+        found: dict[str, Generation] = {}
+        pages = -(-len(wanted) // size)
+        for page in range(pages):
+            # Full pages: a page of 100 costs what a page of 3 does and holds more of ours.
+            response = await self.transport.send(dialect.listing(limit=size, offset=page * size))
+            if response.status in (404, 405):
+                self.batch_unavailable = True
+                break
+            listed = dialect.parse_batch(response)
+            hits = [g for g in listed if g.id in wanted]
+            found.update((g.id, g) for g in hits)
+            if len(found) == len(wanted) or len(listed) < size or (found and not hits):
+                break
+        return found
+
+    async def _get_each(self, task_ids: Sequence[str]) -> dict[str, Generation]:
+        """Single GETs by a few workers (the client's concurrency), never a task per id."""
+        found: dict[str, Generation] = {}
+        queue = iter(task_ids)
+
+        async def worker() -> None:
+            for task_id in queue:  # shared: each id is taken by one worker
+                with contextlib.suppress(NotFoundError):
+                    found[task_id] = await self.get(task_id)
 
         async with anyio.create_task_group() as group:
-            for task_id in task_ids:
-                group.start_soon(one, task_id)
+            for _ in range(min(len(task_ids), self.transport.max_concurrency)):
+                group.start_soon(worker)
         return found
 
     async def no_watermark_url(self, task_id: str) -> str:
