@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import anyio
 import pytest
@@ -11,11 +13,12 @@ from ..conftest import MakeClient, MakeEmulator
 
 pytestmark = pytest.mark.anyio
 
+T = TypeVar("T")
 
-async def _max_tasks_during(coro_fn: object) -> tuple[object, int]:
+
+async def _max_tasks_during(coro_fn: Callable[[], Awaitable[T]]) -> tuple[T, int]:
     """Run `coro_fn()` while counting the asyncio tasks alive, every millisecond."""
     peak = 0
-    result: object = None
 
     async def watch() -> None:
         nonlocal peak
@@ -27,7 +30,7 @@ async def _max_tasks_during(coro_fn: object) -> tuple[object, int]:
         group.start_soon(watch)
         await anyio.sleep(0.01)
         base = peak
-        result = await coro_fn()  # type: ignore[operator]
+        result = await coro_fn()
         group.cancel_scope.cancel()
     return result, peak - base
 
@@ -48,7 +51,6 @@ async def test_official_get_many_lists_once_then_gets_only_what_the_list_missed(
     ghosts = [f"00000000-0000-4000-8000-{i:012d}" for i in range(200)]
     before = emu.stats.snapshot()
     got, extra_tasks = await _max_tasks_during(lambda: c.get_many([*tasks[-10:], *ghosts]))
-    assert isinstance(got, list)
     assert [g.id for g in got] == tasks[-10:]
     # The page after the one holding ours shows the list has gone past them: the pass ends.
     assert emu.stats.by_route["list"] - before.by_route["list"] == 2
@@ -88,7 +90,6 @@ async def test_relay_get_many_batches_then_fans_out_boundedly(
     d = await client(bare, max_concurrency=4)
     ids = [bare.create_task(f"t{i}", run_seconds=0.0, queue_seconds=0.0) for i in range(250)]
     got, extra_tasks = await _max_tasks_during(lambda: d.get_many(ids))
-    assert isinstance(got, list)
     assert len(got) == 250
     assert bare.stats.by_route["get"] == 250
     assert extra_tasks <= 3 * 4 + 4
