@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pathlib
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -345,6 +346,7 @@ class LumaClient:
                 hold=hold,
                 on_update=on_update,
                 kind_of=timing.kind_of,
+                remember=functools.partial(timing.remember, schedule),
             ) as stream:
                 yield stream
         finally:

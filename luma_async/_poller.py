@@ -15,12 +15,11 @@ import itertools
 import logging
 import math
 import time
-from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 
 import anyio
-import msgspec
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
@@ -29,7 +28,8 @@ from ._groups import task_group
 from ._models import Generation, State
 from ._schedule import Schedule
 from ._source import Hints, StatusSource
-from ._updates import Event, Notifier, OnUpdate, Update
+from ._tracked import Tracked, UpdateQueue
+from ._updates import OnUpdate
 
 __all__ = [
     "DEFAULT_BUFFER",
@@ -49,42 +49,12 @@ DEFAULT_UNKNOWN_AFTER = 600.0
 DEFAULT_WORKERS = 8
 #: Finished tasks waiting for the reader; past it the workers wait too (backpressure).
 DEFAULT_BUFFER = 256
-#: Progress events waiting for a slow `on_update`; past it "state"/"retried" ones are dropped.
-_UPDATE_BACKLOG = 4096
+#: How often a long-lived stream hands what it learnt to the timing cache (also at its end).
+_REMEMBER_EVERY = 300.0
 #: Tasks due within this share of the interval of the first one ride along in its batch.
 _GROUPING = 0.5
 #: A Retry-After is stretched by up to this share, so that pushed-back tasks do not return at once.
 _RETRY_AFTER_SPREAD = 0.25
-
-
-class _Tracked:
-    __slots__ = (
-        "added",
-        "attempts",
-        "completed_at",
-        "id",
-        "kind",
-        "known",
-        "progress",
-        "rush",
-        "state",
-        "token",
-    )
-
-    def __init__(self, task_id: str, added: float, kind: str | None) -> None:
-        self.id = task_id
-        self.added = added
-        self.kind = kind
-        self.attempts = 0
-        self.state = State.QUEUED
-        self.progress: float | None = None
-        self.completed_at: float | None = None
-        #: True once the gateway answered for this task (early 404s no longer count).
-        self.known = False
-        #: The sequence number of this task's live heap entry; older entries are stale.
-        self.token = -1
-        #: A callback came while a look was under way: look again right after it.
-        self.rush = False
 
 
 class PollStream:
@@ -104,8 +74,10 @@ class PollStream:
         buffer: int = DEFAULT_BUFFER,
         kind_of: Callable[[object], str | None] | None = None,
         speed: float = 1.0,
+        remember: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._source = source
+        self._remember = remember
         #: Clock units per real second: tests inject a clock that runs faster than the wall.
         self._speed = speed
         self._hints = hints
@@ -115,7 +87,7 @@ class PollStream:
         self._unknown_after = unknown_after
         self._clock = clock
         self._kind_of = kind_of
-        self._tracked: dict[str, _Tracked] = {}
+        self._tracked: dict[str, Tracked] = {}
         self._heap: list[tuple[float, int, str]] = []
         self._seq = itertools.count()
         self._wake = anyio.Event()
@@ -124,10 +96,7 @@ class PollStream:
         self._scope = anyio.CancelScope()
         self._live: Counter[State] = Counter()
         self._done: Counter[State] = Counter()
-        self._notify = Notifier(on_update)
-        self._updates: deque[Update] = deque()
-        self._updates_ready = anyio.Event()
-        self._dropped = 0
+        self._updates = UpdateQueue(on_update)
         send, receive = anyio.create_memory_object_stream[Generation](max(1, buffer))
         self._send: MemoryObjectSendStream[Generation] = send
         self._receive: MemoryObjectReceiveStream[Generation] = receive
@@ -144,7 +113,7 @@ class PollStream:
         for task_id in task_ids:
             if task_id in self._tracked:
                 continue
-            tracked = self._tracked[task_id] = _Tracked(task_id, now, kind)
+            tracked = self._tracked[task_id] = Tracked(task_id, now, kind)
             self._live[State.QUEUED] += 1
             if self._hints is not None and self._hints.finished(task_id):
                 self._push(tracked, now)  # its callback came before we were told of it
@@ -206,7 +175,7 @@ class PollStream:
 
     # -- the machinery -------------------------------------------------------------------
 
-    def _push(self, tracked: _Tracked, due: float) -> None:
+    def _push(self, tracked: Tracked, due: float) -> None:
         tracked.token = next(self._seq)
         heapq.heappush(self._heap, (due, tracked.token, tracked.id))
 
@@ -216,35 +185,22 @@ class PollStream:
             self._error = error
         self._scope.cancel()
 
-    def _emit(self, event: Event, tracked: _Tracked, state: State | None = None) -> None:
-        """Queue an update for `on_update`; the hot path never waits for the callback."""
-        if not self._notify:
-            return
-        if len(self._updates) >= _UPDATE_BACKLOG and event != "finished":
-            self._dropped += 1
-            if self._dropped == 1:
-                logger.warning("on_update is slow: progress events are being dropped")
-            return
-        self._updates.append(
-            Update(None, tracked.id, state or tracked.state, tracked.progress, event)
-        )
-        self._updates_ready.set()
-
-    async def _deliver(self) -> None:
-        """Hand queued updates to `on_update`, one at a time, in order."""
+    @staticmethod
+    async def _remember_often(remember: Callable[[], Awaitable[None]]) -> None:
+        """A stream open for days still writes the timing cache now and then."""
         while True:
-            while self._updates:
-                await self._notify(self._updates.popleft())
-            self._updates_ready = anyio.Event()
-            await self._updates_ready.wait()
+            await anyio.sleep(_REMEMBER_EVERY)
+            await remember()
 
     async def run(self, time_limit: float | None) -> None:
         """Poll until every task is yielded, the deadline passes, or a fatal error."""
         send_jobs, receive_jobs = anyio.create_memory_object_stream[list[str]](0)
         try:
             async with anyio.create_task_group() as outer:
-                if self._notify:
-                    outer.start_soon(self._deliver)
+                if self._updates:
+                    outer.start_soon(self._updates.deliver)
+                if self._remember is not None:
+                    outer.start_soon(self._remember_often, self._remember)
                 with self._scope, anyio.move_on_after(time_limit) as deadline, send_jobs:
                     async with anyio.create_task_group() as group:
                         with receive_jobs:
@@ -252,8 +208,7 @@ class PollStream:
                                 group.start_soon(self._worker, receive_jobs.clone())
                         await self._dispatch(send_jobs, group)
                 outer.cancel_scope.cancel()
-            while self._updates:  # what finished is told before the stream ends
-                await self._notify(self._updates.popleft())
+            await self._updates.flush()  # what finished is told before the stream ends
             if deadline.cancelled_caught and self._error is None:
                 pending = self.pending
                 self._error = PollTimeoutError(
@@ -365,7 +320,7 @@ class PollStream:
         now = self._clock()
         tracked.attempts += 1
         if error is not None:
-            self._emit("retried", tracked)
+            self._updates.emit("retried", tracked)
             delay = self._delay(tracked, now - tracked.added, tracked.state, None)
             if isinstance(error, RateLimitError) and error.retry_after:
                 # The gateway said when: wait it out, spread so the tasks do not return at once.
@@ -375,9 +330,9 @@ class PollStream:
             self._wake.set()
             return
         if generation is None:
-            never_known = not tracked.known and self._unknown_after is not None
-            if never_known and now - tracked.added >= (self._unknown_after or 0.0):
-                await self._give_up_unknown(tracked)
+            given_up = tracked.unknown_too_long(now, self._unknown_after)
+            if given_up is not None:
+                await self._finish(tracked, given_up, now)
                 return
         else:
             tracked.known = True
@@ -392,7 +347,7 @@ class PollStream:
         self._push(tracked, now + delay)
         self._wake.set()
 
-    def _observe(self, tracked: _Tracked, generation: Generation, now: float) -> Generation:
+    def _observe(self, tracked: Tracked, generation: Generation, now: float) -> Generation:
         """Take in what the gateway said: counts, events, the link grace."""
         state = generation.state
         changed = state is not tracked.state or generation.progress != tracked.progress
@@ -402,24 +357,10 @@ class PollStream:
             tracked.state = state
         tracked.progress = generation.progress
         if changed:
-            self._emit("state", tracked)
-        if state is State.COMPLETED and not generation.ok:
-            tracked.completed_at = tracked.completed_at or now
-            if now - tracked.completed_at >= self._link_grace:
-                reason = f"completed without a video link for {self._link_grace:g} s"
-                logger.warning("task %s: %s; given up as failed", tracked.id, reason)
-                generation = msgspec.structs.replace(
-                    generation, state=State.FAILED, failure_reason=reason
-                )
-        return generation
+            self._updates.emit("state", tracked)
+        return tracked.linkless_too_long(generation, now, self._link_grace)
 
-    async def _give_up_unknown(self, tracked: _Tracked) -> None:
-        reason = f"the gateway has not known this task for {self._unknown_after:g} s"
-        logger.warning("task %s: %s; given up as failed", tracked.id, reason)
-        failed = Generation(tracked.id, State.FAILED, failure_reason=reason)
-        await self._finish(tracked, failed, self._clock())
-
-    def _delay(self, tracked: _Tracked, age: float, state: State, eta: float | None) -> float:
+    def _delay(self, tracked: Tracked, age: float, state: State, eta: float | None) -> float:
         return self._schedule.delay(
             age=age,
             state=state,
@@ -430,7 +371,7 @@ class PollStream:
             kind=tracked.kind,
         )
 
-    async def _finish(self, tracked: _Tracked, generation: Generation, now: float) -> None:
+    async def _finish(self, tracked: Tracked, generation: Generation, now: float) -> None:
         tracked.token = -2  # finishing: no callback may put it back in the heap
         if generation.ok:
             self._schedule.observe(now - tracked.added, tracked.kind)
@@ -441,7 +382,7 @@ class PollStream:
         self._done[generation.state] += 1
         if self._hints is not None:
             self._hints.forget(tracked.id)
-        self._emit("finished", tracked, generation.state)
+        self._updates.emit("finished", tracked, generation.state)
         self._wake.set()
 
 
@@ -461,6 +402,7 @@ async def open_poll(
     on_update: OnUpdate | None = None,
     kind_of: Callable[[object], str | None] | None = None,
     speed: float = 1.0,
+    remember: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[PollStream]:
     """Run a `PollStream` in a task group for the duration of the `async with`.
 
@@ -477,6 +419,7 @@ async def open_poll(
         on_update=on_update,
         kind_of=kind_of,
         speed=speed,
+        remember=remember,
     )
     if hints is not None:
         hints.subscribe(stream)
