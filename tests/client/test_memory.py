@@ -115,12 +115,13 @@ async def soak(tasks: int, warm_up: int = WARM_UP) -> Soak:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
 async def test_a_long_service_loop_does_not_grow() -> None:
     """20,000 tasks (LUMA_SOAK_TASKS) through one client, receiver and open stream: nothing
-    is kept per finished task, and RSS grows by well under 10 MB (a few bytes a task)."""
+    is kept per finished task, and RSS grows by well under 10 MB."""
     result = await soak(SOAK_TASKS)
     assert result.receiver_tracked == 0
     assert result.stream_pending == 0
-    # The old code kept ~660 bytes a task (13 MB for 20,000); the bound is a tenth of that.
-    assert result.growth < max(2 * 1024 * 1024, 66 * result.tasks), result
+    # The old code kept ~660 bytes a task (13 MB for 20,000): the bound is under a third of
+    # that; measured: +1.0 MB for 5,000 and +1.9 MB for 100,000 after a 3,000-task warm-up.
+    assert result.growth < max(4 * 1024 * 1024, 66 * result.tasks), result
 
 
 if __name__ == "__main__":
