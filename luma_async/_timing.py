@@ -45,7 +45,7 @@ __all__ = [
 logger = logging.getLogger("luma_async")
 
 #: What `LumaClient(timing_cache=...)` takes: None/True = the default place, False = off, a path.
-TimingCacheOption: TypeAlias = "bool | str | os.PathLike[str] | None"
+TimingCacheOption: TypeAlias = bool | str | os.PathLike[str] | None
 #: Set to "off" (or "0", "false") to turn the default cache off, e.g. in a test suite; any
 #: other value is the path of the file to use instead of the default one.
 ENV_VAR = "LUMA_ASYNC_TIMING_CACHE"
