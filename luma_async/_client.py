@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pathlib
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -29,11 +30,13 @@ from ._journal import Journal
 from ._limits import RateLimit
 from ._models import GenerateRequest, Generation, JobResult
 from ._pipeline import DEFAULT_CONCURRENCY, Pipeline, run_pipeline
-from ._poller import DEFAULT_LINK_GRACE, PollStream, open_poll
+from ._poller import DEFAULT_LINK_GRACE, DEFAULT_UNKNOWN_AFTER, PollStream, open_poll
 from ._retry import DEFAULT_RETRY, RetryPolicy
 from ._schedule import Schedule
 from ._source import ClientSource
+from ._timing import Timing, TimingCacheOption
 from ._transport import Transport
+from ._updates import OnUpdate
 from .dialects import Dialect, Official, get_dialect
 
 __all__ = ["DEFAULT_MAX_CONCURRENCY", "DEFAULT_TIMEOUT", "LumaClient"]
@@ -65,6 +68,7 @@ class LumaClient:
         headers: Mapping[str, str] | None = None,
         trust_env: bool = False,
         max_rps: float | None = None,
+        timing_cache: TimingCacheOption = None,
     ) -> None:
         self.dialect = get_dialect(dialect or os.environ.get("LUMA_DIALECT") or "official")
         base = base_url or os.environ.get("LUMA_BASE_URL") or self.dialect.default_base_url
@@ -90,6 +94,7 @@ class LumaClient:
         )
         #: Set once a batch route answers 404/405: this gateway has none, poll singly.
         self.batch_unavailable = False
+        self._timing_cache = timing_cache  # None: the user cache dir; False: off; or a path
         self._creates = Creates(self.transport, self.dialect, self.callbacks, retry_submits)
 
     @classmethod
@@ -175,6 +180,7 @@ class LumaClient:
     async def get_many(self, task_ids: Iterable[str]) -> list[Generation]:
         """Many tasks at once: the batch route where there is one, else a bounded fan-out.
 
+        Official: one pass over the list endpoint, then single GETs for what it did not hold.
         Ids the gateway does not know are left out; the order follows `task_ids`.
         """
         wanted = list(dict.fromkeys(task_ids))
@@ -186,8 +192,10 @@ class LumaClient:
     async def batch_query(self, task_ids: Sequence[str]) -> dict[str, Generation]:
         """The batch route alone, chunked; {} once the gateway turns out to have none."""
         found: dict[str, Generation] = {}
-        if not self.dialect.supports("batch"):
+        if not self.dialect.supports("batch") or not task_ids:
             return found
+        if self.dialect.batch_is_listing and isinstance(self.dialect, Official):
+            return await self._listing_pass(task_ids)
         size = self.dialect.batch_size
         for start in range(0, len(task_ids), size):
             if self.batch_unavailable:
@@ -201,16 +209,44 @@ class LumaClient:
             found.update((g.id, g) for g in self.dialect.parse_batch(response) if g.id in wanted)
         return found
 
-    async def _get_each(self, task_ids: Sequence[str]) -> dict[str, Generation]:
-        found: dict[str, Generation] = {}
+    async def _listing_pass(self, task_ids: Sequence[str]) -> dict[str, Generation]:
+        """One walk down the newest-first list, page after page, while it still finds ours.
 
-        async def one(task_id: str) -> None:
-            with contextlib.suppress(NotFoundError):
-                found[task_id] = await self.get(task_id)
+        It stops when every id is found, at the end of the list, once a page holds none of
+        ours after one that did (the list has gone past them: they are older, or unknown),
+        and after as many pages as the ids would fill; what it misses is fetched singly.
+        """
+        dialect = self._official("batch")
+        size = dialect.batch_size  # the list endpoint's largest page
+        wanted = set(task_ids)
+        found: dict[str, Generation] = {}
+        pages = -(-len(wanted) // size)
+        for page in range(pages):
+            # Full pages: a page of 100 costs what a page of 3 does and holds more of ours.
+            response = await self.transport.send(dialect.listing(limit=size, offset=page * size))
+            if response.status in (404, 405):
+                self.batch_unavailable = True
+                break
+            listed = dialect.parse_batch(response)
+            hits = [g for g in listed if g.id in wanted]
+            found.update((g.id, g) for g in hits)
+            if len(found) == len(wanted) or len(listed) < size or (found and not hits):
+                break
+        return found
+
+    async def _get_each(self, task_ids: Sequence[str]) -> dict[str, Generation]:
+        """Single GETs by a few workers (the client's concurrency), never a task per id."""
+        found: dict[str, Generation] = {}
+        queue = iter(task_ids)
+
+        async def worker() -> None:
+            for task_id in queue:  # shared: each id is taken by one worker
+                with contextlib.suppress(NotFoundError):
+                    found[task_id] = await self.get(task_id)
 
         async with anyio.create_task_group() as group:
-            for task_id in task_ids:
-                group.start_soon(one, task_id)
+            for _ in range(min(len(task_ids), self.transport.max_concurrency)):
+                group.start_soon(worker)
         return found
 
     async def no_watermark_url(self, task_id: str) -> str:
@@ -263,33 +299,59 @@ class LumaClient:
         *,
         timeout: float | None = None,
         interval: float | None = None,
+        unknown_after: float | None = DEFAULT_UNKNOWN_AFTER,
+        on_update: OnUpdate | None = None,
         link_grace: float = DEFAULT_LINK_GRACE,
     ) -> AbstractAsyncContextManager[PollStream]:
         """Watch many tasks; iterate the stream for each one as soon as it finishes.
 
         `async with client.poll(ids) as stream: async for generation in stream: ...`
+        An id the gateway has not known for `unknown_after` seconds comes out FAILED (None:
+        wait for ever); `on_update` (plain or async) is given an `Update` for every change.
         """
-        return self._poll(task_ids, timeout=timeout, interval=interval, link_grace=link_grace)
+        return self._poll(
+            task_ids,
+            timeout=timeout,
+            interval=interval,
+            unknown_after=unknown_after,
+            on_update=on_update,
+            link_grace=link_grace,
+        )
 
-    def _poll(
+    @contextlib.asynccontextmanager
+    async def _poll(
         self,
         task_ids: Iterable[str],
         *,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the stream's deadline, for the poller
         interval: float | None = None,
+        unknown_after: float | None = DEFAULT_UNKNOWN_AFTER,
+        on_update: OnUpdate | None = None,
         link_grace: float = DEFAULT_LINK_GRACE,
         hold: bool = False,
-    ) -> AbstractAsyncContextManager[PollStream]:
-        return open_poll(
-            ClientSource(self),
-            task_ids,
-            hints=self.callbacks,
-            time_limit=timeout,
-            schedule=Schedule(interval),
-            workers=self.transport.max_concurrency,
-            link_grace=link_grace,
-            hold=hold,
-        )
+    ) -> AsyncIterator[PollStream]:
+        schedule = Schedule(interval)
+        timing = Timing.for_client(self._timing_cache, self.base_url, self.dialect.name)
+        await timing.seed(schedule)
+        try:
+            async with open_poll(
+                ClientSource(self),
+                task_ids,
+                hints=self.callbacks,
+                time_limit=timeout,
+                schedule=schedule,
+                workers=self.transport.max_concurrency,
+                link_grace=link_grace,
+                unknown_after=unknown_after,
+                hold=hold,
+                on_update=on_update,
+                kind_of=timing.kind_of,
+                remember=functools.partial(timing.remember, schedule),
+            ) as stream:
+                yield stream
+        finally:
+            with anyio.CancelScope(shield=True):
+                await timing.remember(schedule)
 
     def generate_many(
         self,

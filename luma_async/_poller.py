@@ -1,97 +1,60 @@
 """The task-group poller: many task ids in, each finished `Generation` out as soon as it is.
 
 Due times live in one heap served by a fixed pool of workers, so 100,000 tracked tasks cost a
-small record each rather than a coroutine each. Tasks due together are grouped into batch
-queries where the gateway has a batch route. The stream is handed out by an `async with`
-(never yielded from inside the task group), so leaving early cancels everything cleanly.
+small record each rather than a coroutine each, and the most overdue task is always served
+first (which is what matters under a request budget). Tasks due together are grouped into
+batch queries where the gateway has a batch route. The stream is handed out by an `async with`
+(never yielded from inside the task group), so leaving early cancels everything cleanly. A
+finished task leaves no record behind: a stream held open for weeks does not grow.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import math
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Protocol
 
 import anyio
-import msgspec
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._errors import FATAL_ERRORS, LumaError, PollTimeoutError
+from ._errors import FATAL_ERRORS, LumaError, PollTimeoutError, RateLimitError
 from ._groups import task_group
 from ._models import Generation, State
 from ._schedule import Schedule
+from ._source import Hints, StatusSource
+from ._tracked import Tracked, UpdateQueue
+from ._updates import OnUpdate
 
-__all__ = ["DEFAULT_LINK_GRACE", "PollStream", "StatusSource", "open_poll"]
+__all__ = [
+    "DEFAULT_BUFFER",
+    "DEFAULT_LINK_GRACE",
+    "DEFAULT_UNKNOWN_AFTER",
+    "PollStream",
+    "StatusSource",
+    "open_poll",
+]
+
+logger = logging.getLogger("luma_async")
 
 #: How long a task may say `completed` without a link before it is given up as failed.
 DEFAULT_LINK_GRACE = 30.0
+#: How long an id the gateway never knew is polled before it is given up as failed.
+DEFAULT_UNKNOWN_AFTER = 600.0
 DEFAULT_WORKERS = 8
+#: Finished tasks waiting for the reader; past it the workers wait too (backpressure).
+DEFAULT_BUFFER = 256
+#: How often a long-lived stream hands what it learnt to the timing cache (also at its end).
+_REMEMBER_EVERY = 300.0
 #: Tasks due within this share of the interval of the first one ride along in its batch.
 _GROUPING = 0.5
-
-
-class StatusSource(Protocol):
-    """Where the poller gets task states from (the client provides one)."""
-
-    batch_size: int
-    #: The fewest ids worth a batch query (1 where a batch of one costs what a GET does).
-    min_batch: int
-
-    def can_batch(self) -> bool:
-        """True while a batch query is worth trying."""
-
-    async def batch(self, task_ids: Sequence[str]) -> dict[str, Generation]:
-        """The tasks the gateway knows among `task_ids` (absent = unknown for now)."""
-
-    async def one(self, task_id: str) -> Generation | None:
-        """One task, or None when the gateway does not know it (yet)."""
-
-
-class Hints(Protocol):
-    """Callbacks, as the poller sees them (a `CallbackReceiver`)."""
-
-    def has_callback(self, task_id: str) -> bool:
-        """True when the gateway posts this task's changes."""
-
-    def finished(self, task_id: str) -> bool:
-        """True when a callback said this task ended."""
-
-    def subscribe(self, stream: PollStream) -> None:
-        """Wake `stream` on callbacks."""
-
-    def unsubscribe(self, stream: PollStream) -> None:
-        """Stop waking `stream`."""
-
-
-class _Tracked:
-    __slots__ = (
-        "added",
-        "attempts",
-        "completed_at",
-        "finished",
-        "id",
-        "rush",
-        "state",
-        "token",
-    )
-
-    def __init__(self, task_id: str, added: float) -> None:
-        self.id = task_id
-        self.added = added
-        self.attempts = 0
-        self.state = State.QUEUED
-        self.completed_at: float | None = None
-        self.finished = False
-        #: The sequence number of this task's live heap entry; older entries are stale.
-        self.token = -1
-        #: A callback came while a look was under way: look again right after it.
-        self.rush = False
+#: A Retry-After is stretched by up to this share, so that pushed-back tasks do not return at once.
+_RETRY_AFTER_SPREAD = 0.25
 
 
 class PollStream:
@@ -104,54 +67,73 @@ class PollStream:
         schedule: Schedule,
         workers: int = DEFAULT_WORKERS,
         link_grace: float = DEFAULT_LINK_GRACE,
+        unknown_after: float | None = DEFAULT_UNKNOWN_AFTER,
         clock: Callable[[], float] = time.monotonic,
         hints: Hints | None = None,
+        on_update: OnUpdate | None = None,
+        buffer: int = DEFAULT_BUFFER,
+        kind_of: Callable[[object], str | None] | None = None,
+        speed: float = 1.0,
+        remember: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._source = source
+        self._remember = remember
+        #: Clock units per real second: tests inject a clock that runs faster than the wall.
+        self._speed = speed
         self._hints = hints
         self._schedule = schedule
         self._workers = max(1, workers)
         self._link_grace = link_grace
+        self._unknown_after = unknown_after
         self._clock = clock
-        self._tracked: dict[str, _Tracked] = {}
+        self._kind_of = kind_of
+        self._tracked: dict[str, Tracked] = {}
         self._heap: list[tuple[float, int, str]] = []
         self._seq = itertools.count()
         self._wake = anyio.Event()
         self._holds = 0
-        self._finished = 0
         self._error: BaseException | None = None
         self._scope = anyio.CancelScope()
-        self._counts: Counter[State] = Counter()
-        send, receive = anyio.create_memory_object_stream[Generation](math.inf)
+        self._live: Counter[State] = Counter()
+        self._done: Counter[State] = Counter()
+        self._updates = UpdateQueue(on_update)
+        send, receive = anyio.create_memory_object_stream[Generation](max(1, buffer))
         self._send: MemoryObjectSendStream[Generation] = send
         self._receive: MemoryObjectReceiveStream[Generation] = receive
 
     # -- the public face -----------------------------------------------------------------
 
-    def add(self, *task_ids: str) -> None:
-        """Track more tasks; ids already tracked are ignored (each is yielded once)."""
+    def add(self, *task_ids: str, kind: str | None = None) -> None:
+        """Track more tasks; ids already tracked are ignored (each is yielded once).
+
+        `kind` is the timing key of the request that made them (`kind_of(request)`): their
+        lifetimes are then learnt and remembered for tasks like them.
+        """
         now = self._clock()
-        batched = self._source.can_batch()
         for task_id in task_ids:
             if task_id in self._tracked:
                 continue
-            tracked = self._tracked[task_id] = _Tracked(task_id, now)
-            self._counts[State.QUEUED] += 1
+            tracked = self._tracked[task_id] = Tracked(task_id, now, kind)
+            self._live[State.QUEUED] += 1
             if self._hints is not None and self._hints.finished(task_id):
                 self._push(tracked, now)  # its callback came before we were told of it
                 continue
-            self._push(tracked, now + self._delay(tracked, 0.0, State.QUEUED, None, batched))
+            self._push(tracked, now + self._delay(tracked, 0.0, State.QUEUED, None))
         self._wake.set()
+
+    def kind_of(self, request: object) -> str | None:
+        """The timing key for tasks made by `request` (pass it to `add(..., kind=...)`)."""
+        return self._kind_of(request) if self._kind_of is not None else None
 
     @property
     def counts(self) -> dict[State, int]:
-        """How many tracked tasks are in each state right now (finished ones included)."""
-        return {state: n for state, n in self._counts.items() if n}
+        """Tasks per state right now; finished ones are running totals since the stream opened."""
+        return {state: n for state, n in (self._live + self._done).items() if n}
 
     @property
     def pending(self) -> list[str]:
         """Ids not yet yielded."""
-        return [t.id for t in self._tracked.values() if not t.finished]
+        return list(self._tracked)
 
     def __aiter__(self) -> AsyncIterator[Generation]:
         return self
@@ -183,8 +165,8 @@ class PollStream:
     def wake(self, task_id: str) -> None:
         """Look at `task_id` now (a callback said it changed)."""
         tracked = self._tracked.get(task_id)
-        if tracked is None or tracked.finished:
-            return
+        if tracked is None or tracked.token == -2:
+            return  # unknown, or being yielded
         if tracked.token == -1:
             tracked.rush = True  # a look is under way; its answer may predate the callback
             return
@@ -193,7 +175,7 @@ class PollStream:
 
     # -- the machinery -------------------------------------------------------------------
 
-    def _push(self, tracked: _Tracked, due: float) -> None:
+    def _push(self, tracked: Tracked, due: float) -> None:
         tracked.token = next(self._seq)
         heapq.heappush(self._heap, (due, tracked.token, tracked.id))
 
@@ -203,16 +185,30 @@ class PollStream:
             self._error = error
         self._scope.cancel()
 
+    @staticmethod
+    async def _remember_often(remember: Callable[[], Awaitable[None]]) -> None:
+        """A stream open for days still writes the timing cache now and then."""
+        while True:
+            await anyio.sleep(_REMEMBER_EVERY)
+            await remember()
+
     async def run(self, time_limit: float | None) -> None:
         """Poll until every task is yielded, the deadline passes, or a fatal error."""
         send_jobs, receive_jobs = anyio.create_memory_object_stream[list[str]](0)
         try:
-            with self._scope, anyio.move_on_after(time_limit) as deadline, send_jobs:
-                async with anyio.create_task_group() as group:
-                    with receive_jobs:
-                        for _ in range(self._workers):
-                            group.start_soon(self._worker, receive_jobs.clone())
-                    await self._dispatch(send_jobs, group)
+            async with anyio.create_task_group() as outer:
+                if self._updates:
+                    outer.start_soon(self._updates.deliver)
+                if self._remember is not None:
+                    outer.start_soon(self._remember_often, self._remember)
+                with self._scope, anyio.move_on_after(time_limit) as deadline, send_jobs:
+                    async with anyio.create_task_group() as group:
+                        with receive_jobs:
+                            for _ in range(self._workers):
+                                group.start_soon(self._worker, receive_jobs.clone())
+                        await self._dispatch(send_jobs, group)
+                outer.cancel_scope.cancel()
+            await self._updates.flush()  # what finished is told before the stream ends
             if deadline.cancelled_caught and self._error is None:
                 pending = self.pending
                 self._error = PollTimeoutError(
@@ -223,12 +219,12 @@ class PollStream:
 
     async def _dispatch(self, jobs: MemoryObjectSendStream[list[str]], group: TaskGroup) -> None:
         while True:
-            if self._unfinished == 0 and self._holds <= 0:
+            if not self._tracked and self._holds <= 0:
                 group.cancel_scope.cancel()
                 return
             now = self._clock()
             if not self._heap or self._heap[0][0] > now:
-                wait = self._heap[0][0] - now if self._heap else math.inf
+                wait = (self._heap[0][0] - now) / self._speed if self._heap else math.inf
                 self._wake = anyio.Event()
                 with anyio.move_on_after(wait):
                     await self._wake.wait()
@@ -236,21 +232,23 @@ class PollStream:
             for job in self._due_jobs(now):
                 await jobs.send(job)
 
-    @property
-    def _unfinished(self) -> int:
-        return len(self._tracked) - self._finished
+    def _batching(self) -> bool:
+        # A lone task is looked at on the single-task interval: batching it saves nothing.
+        return len(self._tracked) > 1 and self._source.can_batch()
 
     def _due_jobs(self, now: float) -> list[list[str]]:
-        """Pop the tasks due now (and those due soon after, to share a batch), as jobs."""
-        horizon = now + self._schedule.batch_interval * _GROUPING
+        """Pop the tasks due now, most overdue first (and those due soon after, to share a
+        batch), as jobs; at most what the workers can take at once, so that tasks pushed
+        meanwhile are ordered with the rest."""
         batching = self._source.can_batch()
+        horizon = now + self._schedule.batch_interval * _GROUPING if batching else now
         due: list[str] = []
         limit = self._source.batch_size * self._workers if batching else self._workers
-        while self._heap and self._heap[0][0] <= (horizon if batching else now):
+        while self._heap and self._heap[0][0] <= horizon:
             _, token, task_id = heapq.heappop(self._heap)
-            tracked = self._tracked[task_id]
-            if tracked.finished or tracked.token != token:
-                continue  # a stale entry: the task was rescheduled since
+            tracked = self._tracked.get(task_id)
+            if tracked is None or tracked.token != token:
+                continue  # a stale entry: the task was rescheduled or finished since
             tracked.token = -1  # in flight: no live entry until the look is done
             due.append(task_id)
             if len(due) >= limit:
@@ -267,87 +265,124 @@ class PollStream:
 
     async def _look(self, job: list[str]) -> None:
         found: dict[str, Generation] = {}
+        trouble: dict[str, LumaError] = {}
         try:
             if len(job) >= self._source.min_batch and self._source.can_batch():
                 found = await self._source.batch(job)
         except FATAL_ERRORS as exc:
             self._fail(exc)
             return
-        except LumaError:
+        except LumaError as exc:
             # Transient trouble (the transport already retried): keep every task, look later.
+            trouble = dict.fromkeys(job, exc)
             missing: list[str] = []
         else:
             # Absent from a batch answer (an early 404, or a task the official list is too
             # short to hold), or never batched: ask for each alone, side by side.
             missing = [task_id for task_id in job if task_id not in found]
         if len(missing) == 1:
-            await self._look_alone(missing[0], found)  # no task group for the common case
+            await self._look_alone(missing[0], found, trouble)  # no task group for the common case
         elif missing:
             async with anyio.create_task_group() as group:
                 for task_id in missing:
-                    group.start_soon(self._look_alone, task_id, found)
+                    group.start_soon(self._look_alone, task_id, found, trouble)
+        limited = [e for e in trouble.values() if isinstance(e, RateLimitError)]
+        if limited:
+            logger.info(
+                "rate limited while polling %d task(s) (task %s first): waiting %s s",
+                len(limited),
+                next(iter(trouble)),
+                limited[0].retry_after if limited[0].retry_after is not None else "a while",
+            )
         for task_id in job:
-            self._update(task_id, found.get(task_id))
+            await self._update(task_id, found.get(task_id), trouble.get(task_id))
 
-    async def _look_alone(self, task_id: str, found: dict[str, Generation]) -> None:
+    async def _look_alone(
+        self, task_id: str, found: dict[str, Generation], trouble: dict[str, LumaError]
+    ) -> None:
         try:
             generation = await self._source.one(task_id)
         except FATAL_ERRORS as exc:
             self._fail(exc)
             return
-        except LumaError:
-            return  # transient: this task keeps its place and is looked at later
+        except LumaError as exc:
+            trouble[task_id] = exc  # transient: this task keeps its place, looked at later
+            return
         if generation is not None:
             found[task_id] = generation
 
-    def _update(self, task_id: str, generation: Generation | None) -> None:
+    async def _update(
+        self, task_id: str, generation: Generation | None, error: LumaError | None
+    ) -> None:
         tracked = self._tracked.get(task_id)
-        if tracked is None or tracked.finished:
+        if tracked is None:
             return
         now = self._clock()
         tracked.attempts += 1
-        state = generation.state if generation is not None else tracked.state
-        if state is not tracked.state:
-            self._counts[tracked.state] -= 1
-            self._counts[state] += 1
-            tracked.state = state
-        if generation is not None and generation.state is State.COMPLETED and not generation.ok:
-            tracked.completed_at = tracked.completed_at or now
-            if now - tracked.completed_at >= self._link_grace:
-                reason = f"completed without a video link for {self._link_grace:g} s"
-                generation = msgspec.structs.replace(
-                    generation, state=State.FAILED, failure_reason=reason
-                )
-                self._counts[State.COMPLETED] -= 1
-                self._counts[State.FAILED] += 1
-        if generation is not None and (generation.ok or generation.state is State.FAILED):
-            self._finish(tracked, generation, now)
+        if error is not None:
+            self._updates.emit("retried", tracked)
+            delay = self._delay(tracked, now - tracked.added, tracked.state, None)
+            if isinstance(error, RateLimitError) and error.retry_after:
+                # The gateway said when: wait it out, spread so the tasks do not return at once.
+                spread = 1.0 + _RETRY_AFTER_SPREAD * self._schedule.rand()
+                delay = max(delay, error.retry_after * spread)
+            self._push(tracked, now + delay)
+            self._wake.set()
             return
+        if generation is None:
+            given_up = tracked.unknown_too_long(now, self._unknown_after)
+            if given_up is not None:
+                await self._finish(tracked, given_up, now)
+                return
+        else:
+            tracked.known = True
+            generation = self._observe(tracked, generation, now)
+            if generation.ok or generation.state is State.FAILED:
+                await self._finish(tracked, generation, now)
+                return
         eta = generation.estimate_wait_seconds if generation is not None else None
-        delay = self._delay(tracked, now - tracked.added, state, eta, self._source.can_batch())
+        delay = self._delay(tracked, now - tracked.added, tracked.state, eta)
         if tracked.rush:
             tracked.rush, delay = False, 0.0
         self._push(tracked, now + delay)
         self._wake.set()
 
-    def _delay(
-        self, tracked: _Tracked, age: float, state: State, eta: float | None, batched: bool
-    ) -> float:
+    def _observe(self, tracked: Tracked, generation: Generation, now: float) -> Generation:
+        """Take in what the gateway said: counts, events, the link grace."""
+        state = generation.state
+        changed = state is not tracked.state or generation.progress != tracked.progress
+        if state is not tracked.state:
+            self._live[tracked.state] -= 1
+            self._live[state] += 1
+            tracked.state = state
+        tracked.progress = generation.progress
+        if changed:
+            self._updates.emit("state", tracked)
+        return tracked.linkless_too_long(generation, now, self._link_grace)
+
+    def _delay(self, tracked: Tracked, age: float, state: State, eta: float | None) -> float:
         return self._schedule.delay(
             age=age,
             state=state,
             eta=eta,
             attempts=tracked.attempts,
-            batched=batched,
+            batched=self._batching(),
             hinted=self._hints is not None and self._hints.has_callback(tracked.id),
+            kind=tracked.kind,
         )
 
-    def _finish(self, tracked: _Tracked, generation: Generation, now: float) -> None:
-        tracked.finished = True
-        self._finished += 1
+    async def _finish(self, tracked: Tracked, generation: Generation, now: float) -> None:
+        tracked.token = -2  # finishing: no callback may put it back in the heap
         if generation.ok:
-            self._schedule.observe(now - tracked.added)
-        self._send.send_nowait(generation)
+            self._schedule.observe(now - tracked.added, tracked.kind)
+        await self._send.send(generation)  # waits while the reader is behind: backpressure
+        # Yielded: nothing about it is kept (adding the id again polls it again).
+        del self._tracked[tracked.id]
+        self._live[tracked.state] -= 1
+        self._done[generation.state] += 1
+        if self._hints is not None:
+            self._hints.forget(tracked.id)
+        self._updates.emit("finished", tracked, generation.state)
         self._wake.set()
 
 
@@ -360,16 +395,31 @@ async def open_poll(
     schedule: Schedule,
     workers: int = DEFAULT_WORKERS,
     link_grace: float = DEFAULT_LINK_GRACE,
+    unknown_after: float | None = DEFAULT_UNKNOWN_AFTER,
     clock: Callable[[], float] = time.monotonic,
     hold: bool = False,
     hints: Hints | None = None,
+    on_update: OnUpdate | None = None,
+    kind_of: Callable[[object], str | None] | None = None,
+    speed: float = 1.0,
+    remember: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[PollStream]:
     """Run a `PollStream` in a task group for the duration of the `async with`.
 
     With `hold=True` the stream stays open while empty until `release()` is called.
     """
     stream = PollStream(
-        source, schedule=schedule, workers=workers, link_grace=link_grace, clock=clock, hints=hints
+        source,
+        schedule=schedule,
+        workers=workers,
+        link_grace=link_grace,
+        unknown_after=unknown_after,
+        clock=clock,
+        hints=hints,
+        on_update=on_update,
+        kind_of=kind_of,
+        speed=speed,
+        remember=remember,
     )
     if hints is not None:
         hints.subscribe(stream)

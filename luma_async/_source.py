@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ._errors import BadRequestError, NotFoundError, ProtocolError
 from ._models import Generation
@@ -11,7 +11,51 @@ from ._models import Generation
 if TYPE_CHECKING:
     from ._client import LumaClient
 
-__all__ = ["ClientSource"]
+__all__ = ["ClientSource", "Hints", "StatusSource", "Wakeable"]
+
+
+class StatusSource(Protocol):
+    """Where the poller gets task states from (the client provides one)."""
+
+    batch_size: int
+    #: The fewest ids worth a batch query (1 where a batch of one costs what a GET does).
+    min_batch: int
+
+    def can_batch(self) -> bool:
+        """True while a batch query is worth trying."""
+
+    async def batch(self, task_ids: Sequence[str]) -> dict[str, Generation]:
+        """The tasks the gateway knows among `task_ids` (absent = unknown for now)."""
+
+    async def one(self, task_id: str) -> Generation | None:
+        """One task, or None when the gateway does not know it (yet)."""
+
+
+class Wakeable(Protocol):
+    """What callbacks wake: a poll stream."""
+
+    def wake(self, task_id: str) -> None:
+        """Look at `task_id` now."""
+
+
+class Hints(Protocol):
+    """Callbacks, as the poller sees them (a `CallbackReceiver`)."""
+
+    def has_callback(self, task_id: str) -> bool:
+        """True when the gateway posts this task's changes."""
+
+    def finished(self, task_id: str) -> bool:
+        """True when a callback said this task ended."""
+
+    def forget(self, task_id: str) -> None:
+        """The task was yielded: keep nothing more about it."""
+
+    def subscribe(self, stream: Wakeable) -> None:
+        """Wake `stream` on callbacks."""
+
+    def unsubscribe(self, stream: Wakeable) -> None:
+        """Stop waking `stream`."""
+
 
 #: Batches in a row that found under half of what they asked for before batching stops.
 _USELESS_BATCHES = 3

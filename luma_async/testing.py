@@ -14,6 +14,10 @@ fixtures)::
                               dialect="anyapi") as client:
             ...
 
+The user's remembered timing (``LumaClient(timing_cache=...)``) is turned off for every test while
+these fixtures are loaded, so that tests neither read nor write it; pass ``timing_cache=PATH`` to a
+client in a test that is about it.
+
 ``luma_emulator_factory`` starts more emulators (other dialects, quirks, faults) in one test, and
 stops them all when the test ends.
 """
@@ -26,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from ._timing import ENV_VAR
 from .emulator import Emulator, EmulatorConfig
 
 __all__ = [
@@ -33,12 +38,19 @@ __all__ = [
     "luma_emulator",
     "luma_emulator_config",
     "luma_emulator_factory",
+    "luma_no_timing_cache",
 ]
 
 DEFAULT_TIME_SCALE = 0.01
 
 # `await factory(**config_changes)` -> a started Emulator.
 EmulatorFactory = Callable[..., Awaitable[Emulator]]
+
+
+@pytest.fixture(autouse=True)
+def luma_no_timing_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default timing cache is off in tests: runs neither read nor write the user's file."""
+    monkeypatch.setenv(ENV_VAR, "off")
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from luma_async import LumaClient, RetryPolicy
+from luma_async._timing import ENV_VAR as TIMING_CACHE_ENV
 from luma_async.emulator import Emulator, EmulatorConfig
 
 #: Retries that keep tests quick: the schedule is the same, the waits are tiny.
@@ -26,6 +27,12 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+@pytest.fixture(autouse=True)
+def _no_timing_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's timing cache; tests about it pass their own path."""
+    monkeypatch.setenv(TIMING_CACHE_ENV, "off")
 
 
 @pytest.fixture

@@ -116,3 +116,25 @@ async def test_an_explicit_callback_url_wins(emulator: MakeEmulator) -> None:
         assert url.startswith("https://hooks.example.com/luma-callback/")
         receiver.discard(token)
         assert (await client.get(own.id)).state is not State.FAILED
+
+
+async def test_an_explicit_interval_is_the_safety_net_period_with_callbacks(
+    emulator: MakeEmulator,
+) -> None:
+    """A hooked task whose callback never comes is still looked at every `interval`, not 10x."""
+    emu = await emulator("gptge")
+    async with (
+        CallbackReceiver() as receiver,
+        LumaClient(emu.base_url, KEY, "gptge", callbacks=receiver, retry=FAST_RETRY) as client,
+    ):
+        task = emu.create_task("silent", run_seconds=600.0, queue_seconds=0.0)
+        token, _ = receiver.issue(get_dialect("gptge"))
+        receiver.bind(token, task)
+        assert receiver.has_callback(task)
+        with pytest.raises(PollTimeoutError):
+            async with client.poll([task], timeout=1.0, interval=0.1) as stream:
+                async for _ in stream:
+                    pass
+    looks = emu.stats.by_route["get"] + emu.stats.by_route["batch"]
+    # Every 0.1 s for a second is about ten looks; the tenfold slowdown would allow one at most.
+    assert looks >= 4

@@ -84,3 +84,32 @@ def test_jitter_spreads_delays_both_ways() -> None:
     high = Schedule(1.0, jitter=0.1, rand=lambda: 1.0).delay(age=0.0)
     assert low == pytest.approx(0.9)
     assert high == pytest.approx(1.1)
+
+
+def test_an_explicit_interval_is_the_callbacks_safety_net_period() -> None:
+    """With callbacks, a chosen interval is kept; only the default one is made ten times sparser."""
+    assert still(2.0).delay(age=0.0, hinted=True) == 2.0
+    assert still(2.0).delay(age=0.0, hinted=True, batched=True) == 2.0
+    assert still(ceiling=100.0).delay(age=0.0, hinted=True) == pytest.approx(10 * DEFAULT_INTERVAL)
+
+
+def test_lifetimes_are_learnt_per_kind_with_the_overall_record_as_fallback() -> None:
+    """A seeded kind waits for its own band; an unseen kind and plain ids use the overall one."""
+    schedule = still(1.0, ceiling=100.0)
+    schedule.seed("h|anyapi|video|ray-2|1080p|9s", [float(x) for x in range(60, 81)])
+    schedule.seed(None, [float(x) for x in range(20, 41)])
+    slow = schedule.delay(age=0.0, kind="h|anyapi|video|ray-2|1080p|9s")
+    assert slow == pytest.approx(61.0)
+    assert schedule.delay(age=0.0, kind="h|anyapi|video|ray-2|540p|5s") == pytest.approx(21.0)
+    assert schedule.delay(age=0.0) == pytest.approx(21.0)
+
+
+def test_only_lifetimes_of_a_known_kind_are_kept_for_the_cache_and_kinds_are_bounded() -> None:
+    """Plain ids teach the run but are not remembered; at most 64 kinds are held at once."""
+    schedule = still(1.0)
+    schedule.observe(5.0)
+    schedule.observe(7.0, "k")
+    assert schedule.fresh == [("k", 7.0)]
+    for i in range(200):
+        schedule.observe(1.0, f"kind-{i}")
+    assert len(schedule._samples) <= 66
