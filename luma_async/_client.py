@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import pathlib
@@ -9,34 +10,62 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import anyio
 import msgspec
 
 from ._callbacks import CallbackReceiver
 from ._creates import Creates
-from ._download import download_to, target_path
+from ._download import download_to, is_folder
 from ._errors import (
     BadRequestError,
+    InvalidRequestError,
     LumaError,
     NotFoundError,
     PermissionDeniedError,
 )
 from ._http import HttpRequest
-from ._images import image_data_uri
+from ._images import image_data_uri, video_data_uri
 from ._journal import Journal
 from ._limits import RateLimit
-from ._models import GenerateRequest, Generation, JobResult
+from ._models import (
+    REQUEST_TYPES,
+    AnyRequest,
+    GenerateRequest,
+    Generation,
+    ImageRequest,
+    JobResult,
+    ModifyVideoRequest,
+    ReframeImageRequest,
+    ReframePosition,
+    ReframeVideoRequest,
+    VideoInput,
+)
+from ._options import (
+    AspectRatio,
+    Duration,
+    ImageFormat,
+    ImageInput,
+    ImageModel,
+    ModifyMode,
+    ModifyVideoModel,
+    ReframeVideoModel,
+    Resolution,
+    VideoModel,
+    WeightedImage,
+)
 from ._pipeline import DEFAULT_CONCURRENCY, Pipeline, run_pipeline
 from ._poller import DEFAULT_LINK_GRACE, PollStream, open_poll
 from ._retry import DEFAULT_RETRY, RetryPolicy
 from ._schedule import Schedule
 from ._source import ClientSource
 from ._transport import Transport
-from .dialects import Dialect, Official, get_dialect
+from .dialects import KIND_OPERATIONS, Dialect, Official, get_dialect
 
 __all__ = ["DEFAULT_MAX_CONCURRENCY", "DEFAULT_TIMEOUT", "LumaClient"]
+
+_R = TypeVar("_R", bound=AnyRequest)
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_CONCURRENCY = 32
@@ -118,21 +147,87 @@ class LumaClient:
 
     # -- creating ------------------------------------------------------------------------
 
-    async def generate(self, prompt: str, **options: Any) -> Generation:
-        """Text- or image-to-video; options are `GenerateRequest`'s fields."""
-        return await self.submit(GenerateRequest(prompt, **options))
-
-    async def submit(self, request: GenerateRequest) -> Generation:
-        """Create a generation from a `GenerateRequest`."""
-        ready = await self._prepared(request)
-        return await self._create(
-            lambda hook: self.dialect.submit(_with_hook(ready, hook)), ready.callback_url
+    async def generate(
+        self,
+        prompt: str,
+        *,
+        aspect_ratio: AspectRatio | None = None,
+        model: VideoModel | None = None,
+        resolution: Resolution | None = None,
+        duration: Duration | None = None,
+        loop: bool | None = None,
+        expand_prompt: bool | None = None,
+        start_image: ImageInput | None = None,
+        end_image: ImageInput | None = None,
+        concepts: Sequence[str] | None = None,
+        callback_url: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> Generation:
+        """Text- or image-to-video; `None` is not sent (the dialect fills what it requires)."""
+        return await self.submit(
+            GenerateRequest(
+                prompt,
+                aspect_ratio=aspect_ratio,
+                model=model,
+                resolution=resolution,
+                duration=duration,
+                loop=loop,
+                expand_prompt=expand_prompt,
+                start_image=start_image,
+                end_image=end_image,
+                concepts=list(concepts) if concepts is not None else None,
+                callback_url=callback_url,
+                extra_body=dict(extra_body) if extra_body is not None else None,
+            )
         )
 
-    async def extend(self, task_id: str, prompt: str, **options: Any) -> Generation:
-        """A new video continuing `task_id`."""
+    async def submit(self, request: AnyRequest) -> Generation:
+        """Create a generation from any request struct: video, image, modify or reframe."""
+        if not isinstance(request, REQUEST_TYPES):
+            raise TypeError(
+                f"submit() takes a request struct ({', '.join(t.__name__ for t in REQUEST_TYPES)})"
+                f", not {type(request).__name__}"
+            )
+        # Before reading files or fetching a source video: a dialect without the operation
+        # refuses with nothing done.
+        self.dialect.require(KIND_OPERATIONS[request.kind])
+        ready = await self._prepared(request)
+        return await self._create(
+            lambda hook: self.dialect.create(_with_hook(ready, hook)), ready.callback_url
+        )
+
+    async def extend(
+        self,
+        task_id: str,
+        prompt: str,
+        *,
+        aspect_ratio: AspectRatio | None = None,
+        model: VideoModel | None = None,
+        resolution: Resolution | None = None,
+        duration: Duration | None = None,
+        loop: bool | None = None,
+        expand_prompt: bool | None = None,
+        end_image: ImageInput | None = None,
+        concepts: Sequence[str] | None = None,
+        callback_url: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> Generation:
+        """A new video continuing `task_id` (its first frame is that task's last)."""
         self.dialect.require("extend")
-        ready = await self._prepared(GenerateRequest(prompt, **options))
+        request = GenerateRequest(
+            prompt,
+            aspect_ratio=aspect_ratio,
+            model=model,
+            resolution=resolution,
+            duration=duration,
+            loop=loop,
+            expand_prompt=expand_prompt,
+            end_image=end_image,
+            concepts=list(concepts) if concepts is not None else None,
+            callback_url=callback_url,
+            extra_body=dict(extra_body) if extra_body is not None else None,
+        )
+        ready = await self._prepared(request)
         return await self._create(
             lambda hook: self.dialect.extend(task_id, _with_hook(ready, hook)), ready.callback_url
         )
@@ -146,19 +241,58 @@ class LumaClient:
             lambda hook: self.dialect.audio(task_id, prompt, negative_prompt, hook)
         )
 
-    async def upscale(self, task_id: str, resolution: str) -> Generation:
+    async def upscale(self, task_id: str, resolution: Resolution) -> Generation:
         """Upscale a finished video (official only)."""
         dialect = self._official("upscale")
         return await self._create(lambda _: dialect.upscale(task_id, resolution), "")
 
-    async def _prepared(self, request: GenerateRequest) -> GenerateRequest:
-        """Local images read into data URIs."""
+    async def _prepared(self, request: _R) -> _R:
+        """Local files read into data URIs; a source task given by id fetched (not billed)."""
         changes: dict[str, Any] = {}
-        for field in ("start_image", "end_image"):
-            value = getattr(request, field)
-            if isinstance(value, pathlib.Path):
-                changes[field] = await image_data_uri(value)
+        if isinstance(request, GenerateRequest):
+            for field in ("start_image", "end_image"):
+                value = getattr(request, field)
+                if isinstance(value, pathlib.Path):
+                    changes[field] = await image_data_uri(value)
+        elif isinstance(request, ImageRequest):
+            for field in ("image_ref", "style_ref", "character_ref"):
+                items = getattr(request, field)
+                if isinstance(items, list | tuple) and _has_path(items):
+                    changes[field] = [await _weighted_uri(item) for item in items]
+            if _has_path([request.modify_image_ref]):
+                changes["modify_image_ref"] = await _weighted_uri(request.modify_image_ref)
+        elif isinstance(request, ModifyVideoRequest | ReframeVideoRequest):
+            changes["video"] = await self._source("video", request.video, "video")
+            if isinstance(request.first_frame, pathlib.Path):
+                changes["first_frame"] = await image_data_uri(request.first_frame)
+        elif isinstance(request, ReframeImageRequest):
+            changes["image"] = await self._source("image", request.image, "image")
+        changes = {k: v for k, v in changes.items() if v is not getattr(request, k)}
         return msgspec.structs.replace(request, **changes) if changes else request
+
+    async def _source(
+        self, option: str, value: str | pathlib.Path | Generation, kind: str
+    ) -> str | Generation:
+        """A source as the dialect takes it: a link or data URI, or its (fresh) generation.
+
+        A task id, or a `Generation` not yet complete, is fetched so that the dialect can check
+        it is a completed generation of the right kind before anything is created.
+        """
+        if isinstance(value, pathlib.Path):
+            return await (video_data_uri(value) if kind == "video" else image_data_uri(value))
+        if isinstance(value, str) and _is_link(value):
+            return value
+        if isinstance(value, Generation) and value.ok:
+            return value
+        if not isinstance(value, str | Generation):
+            return value  # the dialect names what is wrong with it
+        task_id = value if isinstance(value, str) else value.id
+        try:
+            return await self.get(task_id)
+        except NotFoundError:
+            raise InvalidRequestError(
+                f"{option} {task_id!r} is neither a URL, a data URI, nor a task this gateway knows"
+            ) from None
 
     async def _create(
         self, build: Callable[[str | None], HttpRequest], callback_url: str | None = None
@@ -214,7 +348,7 @@ class LumaClient:
         return found
 
     async def no_watermark_url(self, task_id: str) -> str:
-        """A link to the clean video: the gateway's route, else the best link in the task."""
+        """A link to the clean file: the gateway's route, else the best link in the task."""
         request = self.dialect.no_watermark(task_id)
         if request is not None:
             try:
@@ -222,37 +356,58 @@ class LumaClient:
             except (NotFoundError, BadRequestError, PermissionDeniedError):
                 pass  # no such route here, or VIP-only (403): the task's own links may do
         generation = await self.get(task_id)
-        if generation.video is None or not generation.video.best_url:
+        if not generation.link:
             raise NotFoundError(
-                f"task {task_id} has no video link yet (state {generation.raw_state})", status=404
-            )
-        return generation.video.best_url
-
-    async def download(
-        self, generation_or_id: Generation | str, dest: str | os.PathLike[str]
-    ) -> pathlib.Path:
-        """Stream the video to `dest` (a file, or a folder for `<task id>.mp4`)."""
-        generation = generation_or_id
-        if isinstance(generation, str) or generation.video is None:
-            task_id = generation if isinstance(generation, str) else generation.id
-            generation = await self.get(task_id)
-        url = generation.video.best_url if generation.video else None
-        if not url:
-            raise NotFoundError(
-                f"task {generation.id} has no video to download (state {generation.raw_state})",
+                f"task {task_id} has no {generation.kind} link yet (state {generation.raw_state})",
                 status=404,
             )
-        task_id = generation.id
+        return generation.link
+
+    async def download(
+        self,
+        generation_or_id: Generation | str,
+        dest: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+    ) -> pathlib.Path:
+        """Stream the task's video or image to `dest`; returns the file's path.
+
+        `dest` is a folder when it exists as one or ends with a separator: the file is then
+        `<task id>.mp4` (`.jpg`/`.png` for an image, as its content says); any other `dest`
+        is the file itself. An existing file is kept unless `overwrite=True`
+        (`FileExistsError`); a partial file never appears under the final name.
+        """
+        generation = generation_or_id
+        if isinstance(generation, str) or not generation.link:
+            task_id = generation if isinstance(generation, str) else generation.id
+            generation = await self.get(task_id)
+        url = generation.link
+        if not url:
+            raise NotFoundError(
+                f"task {generation.id} has no {generation.kind} to download "
+                f"(state {generation.raw_state})",
+                status=404,
+            )
+        task_id, kind = generation.id, generation.kind
 
         async def fresh_link() -> str:
             # Presigned links expire (an hour on relays): the task hands out a new one.
             again = await self.get(task_id)
-            if again.video is None or not again.video.best_url:
-                raise NotFoundError(f"task {task_id} no longer has a video link", status=404)
-            return again.video.best_url
+            if not again.link:
+                raise NotFoundError(f"task {task_id} no longer has a {kind} link", status=404)
+            return again.link
 
+        folder = is_folder(dest)
         return await download_to(
-            self.transport, url, target_path(dest, task_id), refresh=fresh_link
+            self.transport,
+            url,
+            pathlib.Path(dest),
+            name=task_id if folder else None,
+            media=kind,
+            overwrite=overwrite,
+            refresh=fresh_link,
+            # The client's own backoff curve (tests make it tiny); the tries are download's.
+            retry=self.transport._retry,
         )
 
     # -- many tasks ----------------------------------------------------------------------
@@ -351,8 +506,145 @@ class LumaClient:
         dialect = self._official("credits")
         return dialect.parse_credits(await self.transport.send(dialect.credits()))
 
+    async def generate_image(
+        self,
+        prompt: str,
+        *,
+        model: ImageModel | None = None,
+        aspect_ratio: AspectRatio | None = None,
+        format: ImageFormat | None = None,
+        image_ref: Sequence[WeightedImage] | None = None,
+        style_ref: Sequence[WeightedImage] | None = None,
+        character_ref: Sequence[ImageInput] | None = None,
+        modify_image_ref: WeightedImage | None = None,
+        callback_url: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> Generation:
+        """A Photon image (official only); `model` is "photon-1" when not given.
 
-def _with_hook(request: GenerateRequest, hook: str | None) -> GenerateRequest:
+        References are images (URL, data URI, `pathlib.Path`) or `(image, weight)` pairs.
+        """
+        return await self.submit(
+            ImageRequest(
+                prompt,
+                model=model,
+                aspect_ratio=aspect_ratio,
+                format=format,
+                image_ref=list(image_ref) if image_ref is not None else None,
+                style_ref=list(style_ref) if style_ref is not None else None,
+                character_ref=list(character_ref) if character_ref is not None else None,
+                modify_image_ref=modify_image_ref,
+                callback_url=callback_url,
+                extra_body=dict(extra_body) if extra_body is not None else None,
+            )
+        )
+
+    async def modify_video(
+        self,
+        video: VideoInput,
+        *,
+        mode: ModifyMode,
+        prompt: str | None = None,
+        model: ModifyVideoModel | None = None,
+        first_frame: ImageInput | None = None,
+        callback_url: str | None = None,
+    ) -> Generation:
+        """Restyle or edit a video (official only); `video` may be a completed task or its id."""
+        return await self.submit(
+            ModifyVideoRequest(
+                video,
+                mode,
+                prompt=prompt,
+                model=model,
+                first_frame=first_frame,
+                callback_url=callback_url,
+            )
+        )
+
+    async def reframe_video(
+        self,
+        video: VideoInput,
+        *,
+        aspect_ratio: AspectRatio,
+        model: ReframeVideoModel | None = None,
+        prompt: str | None = None,
+        first_frame: ImageInput | None = None,
+        position: ReframePosition | None = None,
+        callback_url: str | None = None,
+    ) -> Generation:
+        """A video at another aspect ratio (official only); `model` is "ray-2" when not given."""
+        return await self.submit(
+            ReframeVideoRequest(
+                video,
+                aspect_ratio,
+                model=model,
+                prompt=prompt,
+                first_frame=first_frame,
+                position=position,
+                callback_url=callback_url,
+            )
+        )
+
+    async def reframe_image(
+        self,
+        image: ImageInput | Generation,
+        *,
+        aspect_ratio: AspectRatio,
+        model: ImageModel | None = None,
+        prompt: str | None = None,
+        format: ImageFormat | None = None,
+        position: ReframePosition | None = None,
+        callback_url: str | None = None,
+    ) -> Generation:
+        """An image at another aspect ratio (official only); `image` may be a completed image
+        task or its id.
+        """
+        return await self.submit(
+            ReframeImageRequest(
+                image,
+                aspect_ratio,
+                model=model,
+                prompt=prompt,
+                format=format,
+                position=position,
+                callback_url=callback_url,
+            )
+        )
+
+    async def concepts(self) -> builtins.list[str]:
+        """The camera-motion concepts `generate(..., concepts=[...])` may name (official only)."""
+        self.dialect.require("concepts")
+        return self.dialect.parse_concepts(await self.transport.send(self.dialect.concepts()))
+
+    async def ping(self) -> None:
+        """Check the API answers and accepts the key; raises like any request otherwise."""
+        self.dialect.require("ping")
+        self.dialect.parse_ping(await self.transport.send(self.dialect.ping()))
+
+
+def _with_hook(request: _R, hook: str | None) -> _R:
     if hook is None or hook == request.callback_url:
         return request
     return msgspec.structs.replace(request, callback_url=hook)
+
+
+def _is_link(value: str) -> bool:
+    """An http(s) URL or a data URI, or blank (anything else given as a source is a task id)."""
+    return not value.strip() or value.startswith(("http://", "https://", "data:"))
+
+
+def _has_path(items: Iterable[object]) -> bool:
+    return any(
+        isinstance(item, pathlib.Path)
+        or (isinstance(item, tuple | list) and item and isinstance(item[0], pathlib.Path))
+        for item in items
+    )
+
+
+async def _weighted_uri(item: Any) -> Any:
+    """A reference with a local file read into a data URI, its weight (if any) kept."""
+    if isinstance(item, pathlib.Path):
+        return await image_data_uri(item)
+    if isinstance(item, tuple | list) and len(item) == 2 and isinstance(item[0], pathlib.Path):
+        return (await image_data_uri(item[0]), item[1])
+    return item

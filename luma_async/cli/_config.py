@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 
 from .._client import LumaClient
 from .._errors import TransportError
-from .._models import GenerateRequest, Generation
+from .._models import AnyRequest, Generation
 from ..dialects import DIALECTS
 from ._errors import CliError
 
@@ -82,7 +83,7 @@ class ObservedClient(LumaClient):
     """
 
     #: Called with each request that became a task, and that task.
-    on_submit: Callable[[GenerateRequest, Generation], None] | None = None
+    on_submit: Callable[[Any, Generation], None] | None = None
     #: Called with every task state read from the gateway.
     on_seen: Callable[[Generation], None] | None = None
     #: Set when a submit could not reach the gateway at all (nothing was sent).
@@ -91,7 +92,7 @@ class ObservedClient(LumaClient):
     #: created (and billed) is known by its id; the request timeout bounds the wait.
     shield_submits = False
 
-    async def submit(self, request: GenerateRequest) -> Generation:
+    async def submit(self, request: AnyRequest) -> Generation:
         """`LumaClient.submit`, reported to `on_submit`."""
         try:
             with anyio.CancelScope(shield=self.shield_submits):
