@@ -108,7 +108,8 @@ class Notifier:
                     if resp.status < 300:
                         self._ctx.stats.callbacks_sent += 1
                         return
-            except (aiohttp.ClientError, TimeoutError):
+            except (aiohttp.ClientError, TimeoutError, OSError, ValueError):
+                # A receiver that is gone, or a URL aiohttp will not send to: a failed try.
                 pass
             self._ctx.stats.callbacks_failed += 1
             await asyncio.sleep(0.1 * (attempt + 1))

@@ -10,7 +10,7 @@ from aiohttp import web
 from ._context import CTX, Context
 from ._faults import cut_video, truncate
 from ._gate import Handler
-from ._mp4 import jpeg, mp4
+from ._mp4 import IMAGE_TYPES, jpeg, mp4, still
 from ._tasks import Phase
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
@@ -101,6 +101,10 @@ async def image(request: web.Request) -> web.StreamResponse:
     for suffix in ("_thumb.jpg", "_last_frame.jpg"):
         if name.endswith(suffix) and _linked(ctx, name.removesuffix(suffix)):
             return _ranged(request, jpeg(name), "image/jpeg")
+    stem, _, ext = name.rpartition(".")
+    task = ctx.store.get(stem)
+    if task is not None and task.is_image and ext == task.image_format and _linked(ctx, stem):
+        return _ranged(request, still(task.id, ext), IMAGE_TYPES[ext])
     raise web.HTTPNotFound()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 DIALECTS = frozenset({"official", "anyapi", "rixapi", "xfusion", "gptge"})
@@ -24,7 +24,23 @@ ROUTES = (
     "ping",
     "concepts",
     "file_upload",
+    "image",
+    "reframe_image",
+    "reframe_video",
+    "modify_video",
 )
+# Routes that create a task (a lost answer there is an ambiguous submit).
+CREATE_ROUTES = frozenset(
+    {"submit", "extend", "image", "reframe_image", "reframe_video", "modify_video"}
+)
+# Task kinds whose output is a still image (official generation_type "image").
+IMAGE_KINDS = frozenset({"image", "reframe_image"})
+# Processing seconds of the kinds that differ from `run_seconds`: a Photon image takes seconds
+# where a video takes a minute or more, so images finish markedly faster.
+DEFAULT_RUN_SECONDS_BY_KIND: dict[str, tuple[float, float]] = {
+    "image": (0.2, 0.8),
+    "reframe_image": (0.2, 0.8),
+}
 
 # Quirks every dialect can show: they are about timing and links, not about wire shapes.
 COMMON_QUIRKS = frozenset({"early_404", "completed_without_link", "unknown_state", "expire_links"})
@@ -124,6 +140,12 @@ class EmulatorConfig:
     time_scale: float = 1.0
     queue_seconds: tuple[float, float] = (0.5, 1.5)
     run_seconds: tuple[float, float] = (2.0, 6.0)
+    #: Processing seconds (low, high), drawn uniformly and scaled by time_scale, per task kind
+    #: (video, image, reframe_image, reframe_video, modify_video, upscale, audio); kinds not
+    #: listed use `run_seconds`.
+    run_seconds_by_kind: Mapping[str, tuple[float, float]] = field(
+        default_factory=lambda: dict(DEFAULT_RUN_SECONDS_BY_KIND)
+    )
     fail_rate: float = 0.0
     fail_marker: str = "[fail]"
     seed: int = 0
@@ -133,7 +155,10 @@ class EmulatorConfig:
     link_delay: float = 2.0
     early_404_seconds: float = 1.0
     link_ttl: float = 3600.0
+    #: Requests per second allowed per API key (a sliding window of `rate_limit_window`
+    #: seconds, as the one-api/new-api relays do it); beyond it a 429 with Retry-After.
     rate_limit: float | None = None
+    rate_limit_window: float = 1.0
     #: Share of callback deliveries silently lost (deliveries get lost in real life).
     callback_drop: float = 0.0
     faults: Faults = field(default_factory=Faults)
@@ -167,6 +192,13 @@ class EmulatorConfig:
         object.__setattr__(self, "quirks", quirks)
         object.__setattr__(self, "queue_seconds", _check_range("queue_seconds", self.queue_seconds))
         object.__setattr__(self, "run_seconds", _check_range("run_seconds", self.run_seconds))
+        by_kind = {
+            str(k): _check_range(f"run_seconds_by_kind[{k!r}]", v)
+            for k, v in dict(self.run_seconds_by_kind).items()
+        }
+        object.__setattr__(self, "run_seconds_by_kind", by_kind)
+        if self.rate_limit_window <= 0:
+            raise ValueError("rate_limit_window must be > 0")
         if self.time_scale < 0:
             raise ValueError("time_scale must be >= 0")
         if not 0.0 <= self.callback_drop <= 1.0:
@@ -188,3 +220,7 @@ class EmulatorConfig:
     def has(self, quirk: str) -> bool:
         """Whether a quirk is switched on."""
         return quirk in self.quirks
+
+    def run_range(self, kind: str) -> tuple[float, float]:
+        """Unscaled processing seconds (low, high) for a task kind."""
+        return self.run_seconds_by_kind.get(kind, self.run_seconds)

@@ -64,6 +64,10 @@ class Links:
         """The thumbnail image."""
         return self.sign(f"/images/{task_id}_thumb.jpg")
 
+    def still(self, task_id: str, ext: str) -> str:
+        """The output of an image generation (`jpg` or `png`)."""
+        return self.sign(f"/images/{task_id}.{ext}")
+
     def last_frame(self, task_id: str) -> str:
         """The last frame image."""
         return self.sign(f"/images/{task_id}_last_frame.jpg")

@@ -146,9 +146,40 @@ def missing_route_page(method: str, path: str, *, html: bool) -> web.Response:
     return unknown_route(method, path, 404, relay=True)
 
 
-async def read_json(request: web.Request) -> Any:
-    """The request's JSON body, or a 400 when it is not JSON."""
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which JSON (RFC 8259) does not have.
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number out of range: {text[:20]}")
+    return value
+
+
+def parse_json(raw: bytes) -> Any:
+    """A JSON document every later step can handle, or a 400 saying what is wrong with it.
+
+    Refused here, not later: invalid UTF-8, NaN/Infinity, integers beyond Python's digit limit,
+    nesting deeper than the parser's recursion, and lone UTF-16 surrogates (valid JSON escapes
+    that no UTF-8 answer or echo can carry: accepting one would create a task whose every later
+    answer fails).
+    """
     try:
-        return json.loads(await request.read() or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise Rejection("invalid_request", "body: not valid JSON") from None
+        value = json.loads(raw or b"null", parse_constant=_no_constant, parse_float=_finite)
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeError:
+        raise Rejection("invalid_request", "body: text that is not valid Unicode") from None
+    except RecursionError:
+        raise Rejection("invalid_request", "body: nested too deeply") from None
+    except ValueError as exc:
+        known = ("digits" in str(exc)) or str(exc).startswith("number out of range")
+        reason = str(exc).split(":")[0] if known else "not valid JSON"
+        raise Rejection("invalid_request", f"body: {reason}") from None
+    return value
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request's JSON body, or a 400 when it is not JSON (413 above the size limit)."""
+    return parse_json(await request.read())

@@ -6,7 +6,7 @@ import asyncio
 
 from aiohttp import web
 
-from ._config import FAULT_KINDS
+from ._config import CREATE_ROUTES, FAULT_KINDS
 from ._context import Context
 from ._errors import bad_gateway_page, internal_error, rate_limited
 
@@ -24,7 +24,7 @@ def draw(ctx: Context, route: str | None) -> str | None:
     roll = ctx.fault_rng.random()
     edge = 0.0
     for kind in FAULT_KINDS:
-        if (kind == "ambiguous_submit" and route != "submit") or kind == "cdn_cut":
+        if (kind == "ambiguous_submit" and route not in CREATE_ROUTES) or kind == "cdn_cut":
             continue
         edge += faults.probability(kind)
         if roll < edge:

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from . import _faults
 from ._context import CTX, Context
-from ._errors import Rejection, rate_limited, render_rejection, unauthorized, unknown_route
+from ._errors import (
+    Rejection,
+    internal_error,
+    rate_limited,
+    render_rejection,
+    unauthorized,
+    unknown_route,
+)
+
+log = logging.getLogger("luma_async.emulator")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -46,8 +57,26 @@ async def _handle(ctx: Context, request: web.Request, handler: Handler) -> web.S
         return render_rejection(rejection, relay=ctx.relay)
     except web.HTTPException as exc:
         if exc.status in (404, 405):
-            return unknown_route(request.method, request.path, exc.status, relay=ctx.relay)
+            answer = unknown_route(request.method, request.path, exc.status, relay=ctx.relay)
+            if exc.status == 405:
+                # RFC 9110: a 405 names the methods the resource has.
+                answer.headers["Allow"] = exc.headers.get("Allow", "")
+            return answer
+        if exc.status == 413:
+            # aiohttp refuses a body above client_max_size while reading it.
+            too_large = Rejection("too_large", "body: request body too large")
+            return render_rejection(too_large, relay=ctx.relay)
+        if exc.status < 400:
+            raise
+        return render_rejection(
+            Rejection("invalid_request", exc.reason, status=exc.status), relay=ctx.relay
+        )
+    except (ConnectionResetError, asyncio.CancelledError):
         raise
+    except Exception:
+        # A bug of the emulator: still a JSON answer in the dialect's shape, and a log line.
+        log.exception("emulator: unexpected error on %s %s", request.method, request.path)
+        return internal_error(relay=ctx.relay)
 
 
 async def _answer(

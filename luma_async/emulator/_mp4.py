@@ -53,3 +53,11 @@ def jpeg(name: str) -> bytes:
     text = name.encode()
     comment = b"\xff\xfe" + struct.pack(">H", 2 + len(text)) + text
     return b"\xff\xd8" + app0 + comment + _noise(text, 256) + b"\xff\xd9"
+
+
+IMAGE_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
+
+
+def still(task_id: str, ext: str) -> bytes:
+    """The output of an image generation."""
+    return jpeg(f"{task_id}.{ext}")

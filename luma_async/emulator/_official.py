@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from . import _validate
+from . import _validate, _validate_more
 from ._context import CTX, Context
 from ._errors import Rejection, json_response, read_json
 from ._gate import add_route
@@ -27,17 +28,18 @@ def _ctx(request: web.Request) -> Context:
 def generation(ctx: Context, task: Task) -> dict[str, Any]:
     """The OpenAPI `Generation` object."""
     phase = task.phase(ctx.now(), unknown_state=ctx.config.has("unknown_state"))
-    assets = None
-    if phase is Phase.COMPLETED:
-        # API videos carry no watermark: the asset is the clean file.
-        assets = {
-            "video": ctx.links.raw(task.id),
-            "image": ctx.links.thumbnail(task.id),
-            "progress_video": None,
-        }
+    assets: dict[str, str] | None = None
+    if phase is Phase.COMPLETED and task.is_image:
+        assets = {"image": ctx.links.still(task.id, task.image_format)}
+    elif phase is Phase.COMPLETED:
+        # API videos carry no watermark: the asset is the clean file. No progress_video: the
+        # spec types it as a string, and a finished generation has no progress to show.
+        assets = {"video": ctx.links.raw(task.id), "image": ctx.links.thumbnail(task.id)}
     return {
         "id": task.id,
-        "generation_type": "video",
+        # The spec's GenerationType has two values; modify, reframe, upscale and audio of a
+        # video are videos.
+        "generation_type": "image" if task.is_image else "video",
         "state": OFFICIAL_WORDS[phase],
         "failure_reason": task.failure_reason if phase is Phase.FAILED else None,
         "created_at": ctx.iso(task.created),
@@ -71,6 +73,19 @@ async def submit(request: web.Request) -> web.StreamResponse:
     body = {"generation_type": "video", **accepted.body}
     task = ctx.create(accepted, "submit", request=body, parent=parent)
     return json_response(generation(ctx, task), 201)
+
+
+def _creator(kind: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """POST /generations/image, /image/reframe, /video/reframe, /video/modify: 201."""
+
+    async def create(request: web.Request) -> web.StreamResponse:
+        ctx = _ctx(request)
+        accepted = _validate_more.official_kind(kind, await read_json(request), ctx.known)
+        task = ctx.create(accepted, kind, kind=kind)
+        return json_response(generation(ctx, task), 201)
+
+    create.__doc__ = f"Create a {kind} generation."
+    return create
 
 
 async def get(request: web.Request) -> web.StreamResponse:
@@ -157,6 +172,14 @@ async def concepts(request: web.Request) -> web.StreamResponse:
 def add_official_routes(app: web.Application, ctx: Context) -> None:
     """Register the official routes."""
     base = f"{ctx.config.prefix}{BASE_PATH}"
+    # Fixed paths first: /generations/image must not be taken for /generations/{id}.
+    for path, kind in (
+        ("image", "image"),
+        ("image/reframe", "reframe_image"),
+        ("video/reframe", "reframe_video"),
+        ("video/modify", "modify_video"),
+    ):
+        add_route(app, "POST", f"{base}/generations/{path}", _creator(kind), kind)
     add_route(app, "POST", f"{base}/generations/video", submit, "submit")
     add_route(app, "POST", f"{base}/generations", submit, "submit")
     add_route(app, "GET", f"{base}/generations", list_generations, "list")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._config import EmulatorConfig
+from ._config import IMAGE_KINDS, EmulatorConfig
 
 
 class Phase(enum.Enum):
@@ -103,6 +103,16 @@ class Task:
         return self.ended if self.fails else self.ended + self.link_delay
 
     @property
+    def is_image(self) -> bool:
+        """Whether the task's output is a still image rather than a video."""
+        return self.kind in IMAGE_KINDS
+
+    @property
+    def image_format(self) -> str:
+        """The still's file extension: the request's `format`, JPEG by default."""
+        return "png" if self.request.get("format") == "png" else "jpg"
+
+    @property
     def size(self) -> tuple[int, int]:
         """Width and height of the video."""
         return SIZES.get(self.aspect_ratio, SIZES[DEFAULT_ASPECT_RATIO])
@@ -161,7 +171,7 @@ class TaskStore:
         cfg = self._config
         scale = cfg.time_scale
         drawn_queue = self._rng.uniform(*cfg.queue_seconds) * scale
-        drawn_run = self._rng.uniform(*cfg.run_seconds) * scale
+        drawn_run = self._rng.uniform(*cfg.run_range(kind)) * scale
         unlucky = self._rng.random() < cfg.fail_rate
         reason_pick = self._rng.choice(RANDOM_REASONS)
         if outcome is None:

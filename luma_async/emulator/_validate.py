@@ -121,8 +121,13 @@ def choice(*options: str) -> Check:
 
 def _url(path: str, value: Any, known: Callable[[str], bool]) -> str:
     text = _string(path, value, known)
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname  # raises on a bad port or bracket
+        _ = parts.port
+    except ValueError:
+        raise invalid(path, "expected an http(s) URL") from None
+    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in text):
         raise invalid(path, "expected an http(s) URL")
     return text
 

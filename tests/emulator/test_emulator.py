@@ -199,4 +199,8 @@ def test_public_names() -> None:
         "ping",
         "concepts",
         "file_upload",
+        "image",
+        "reframe_image",
+        "reframe_video",
+        "modify_video",
     }

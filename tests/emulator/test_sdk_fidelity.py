@@ -144,3 +144,82 @@ async def test_errors_map_to_sdk_exceptions(clock: FakeClock) -> None:
         async with bad_key:
             with pytest.raises(lumaai.AuthenticationError):
                 await bad_key.ping.check()
+
+
+async def test_image_reframe_modify_round_trip(clock: FakeClock) -> None:
+    """Every new create route answers a Generation the SDK validates, queued and completed."""
+    image_url = "https://example.com/image.jpg"
+    video_url = "https://example.com/video.mp4"
+    async with sdk(clock) as (emu, client):
+        raws = [
+            await client.generations.image.with_raw_response.create(
+                model="photon-1",
+                prompt="a lighthouse in fog",
+                aspect_ratio="1:1",
+                format="png",
+                image_ref=[{"url": image_url, "weight": 0.5}],
+                style_ref=[{"url": image_url}],
+                character_ref={"identity0": {"images": [image_url]}},
+                modify_image_ref={"url": image_url, "weight": 1.0},
+            ),
+            await client.generations.image.with_raw_response.reframe(
+                generation_type="reframe_image",
+                media={"url": image_url},
+                model="photon-flash-1",
+                aspect_ratio="9:16",
+                grid_position_x=5,
+                x_start=0,
+                x_end=100,
+            ),
+            await client.generations.video.with_raw_response.reframe(
+                generation_type="reframe_video",
+                media={"url": video_url},
+                model="ray-2",
+                aspect_ratio="9:16",
+                first_frame={"url": image_url},
+                resized_width=640,
+            ),
+            await client.generations.video.with_raw_response.modify(
+                generation_type="modify_video",
+                media={"url": video_url},
+                model="ray-2",
+                mode="reimagine_3",
+                prompt="as a watercolour",
+            ),
+        ]
+        ids = []
+        for raw in raws:
+            assert raw.http_response.status_code == 201
+            _validates(Generation, raw.http_response.json())
+            gen = await raw.parse()
+            assert gen.state == "queued"
+            assert gen.id is not None
+            ids.append(gen.id)
+        clock.advance(10)
+        kinds = []
+        for gen_id in ids:
+            raw_get = await client.generations.with_raw_response.get(gen_id)
+            _validates(Generation, raw_get.http_response.json())
+            done = await raw_get.parse()
+            assert done.state == "completed"
+            assert done.assets is not None
+            kinds.append(done.generation_type)
+        assert kinds == ["image", "image", "video", "video"]
+        raw_list = await client.generations.with_raw_response.list()
+        _validates(GenerationListResponse, raw_list.http_response.json())
+        assert {g.id for g in (await raw_list.parse()).generations} == set(ids)
+        assert emu.stats.creations == 4
+
+
+async def test_new_route_errors_parse(clock: FakeClock) -> None:
+    """A refused image request is a BadRequestError whose body is the spec's Error."""
+    async with sdk(clock) as (_, client):
+        with pytest.raises(lumaai.BadRequestError) as bad:
+            await client.generations.video.modify(
+                generation_type="modify_video",
+                media={"url": "https://example.com/v.mp4"},
+                model="ray-2",
+                mode="flex_9",  # type: ignore[arg-type]
+            )
+        assert isinstance(bad.value.body, dict)
+        assert set(bad.value.body) == {"detail"}
