@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import os
 import pathlib
@@ -16,17 +15,16 @@ import anyio
 import msgspec
 
 from ._callbacks import CallbackReceiver
+from ._client_media import MediaOperations
 from ._creates import Creates
 from ._download import download_to, is_folder
 from ._errors import (
     BadRequestError,
-    InvalidRequestError,
     LumaError,
     NotFoundError,
     PermissionDeniedError,
 )
 from ._http import HttpRequest
-from ._images import image_data_uri, video_data_uri
 from ._journal import Journal
 from ._limits import RateLimit
 from ._models import (
@@ -34,29 +32,18 @@ from ._models import (
     AnyRequest,
     GenerateRequest,
     Generation,
-    ImageRequest,
     JobResult,
-    ModifyVideoRequest,
-    ReframeImageRequest,
-    ReframePosition,
-    ReframeVideoRequest,
-    VideoInput,
 )
 from ._options import (
     AspectRatio,
     Duration,
-    ImageFormat,
     ImageInput,
-    ImageModel,
-    ModifyMode,
-    ModifyVideoModel,
-    ReframeVideoModel,
     Resolution,
     VideoModel,
-    WeightedImage,
 )
 from ._pipeline import DEFAULT_CONCURRENCY, Pipeline, run_pipeline
 from ._poller import DEFAULT_LINK_GRACE, PollStream, open_poll
+from ._prepare import prepared
 from ._retry import DEFAULT_RETRY, RetryPolicy
 from ._schedule import Schedule
 from ._source import ClientSource
@@ -71,7 +58,7 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_CONCURRENCY = 32
 
 
-class LumaClient:
+class LumaClient(MediaOperations):
     """An async client for one gateway: `async with LumaClient(...) as client: ...`.
 
     Arguments left as None come from `$LUMA_BASE_URL`, `$LUMA_API_KEY` and `$LUMA_DIALECT`,
@@ -207,12 +194,15 @@ class LumaClient:
         duration: Duration | None = None,
         loop: bool | None = None,
         expand_prompt: bool | None = None,
+        start_image: ImageInput | None = None,
         end_image: ImageInput | None = None,
         concepts: Sequence[str] | None = None,
         callback_url: str | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Generation:
-        """A new video continuing `task_id` (its first frame is that task's last)."""
+        """A new video continuing `task_id`; the options are `generate`'s (official: no
+        `start_image`, the task is the start).
+        """
         self.dialect.require("extend")
         request = GenerateRequest(
             prompt,
@@ -222,6 +212,7 @@ class LumaClient:
             duration=duration,
             loop=loop,
             expand_prompt=expand_prompt,
+            start_image=start_image,
             end_image=end_image,
             concepts=list(concepts) if concepts is not None else None,
             callback_url=callback_url,
@@ -248,51 +239,7 @@ class LumaClient:
 
     async def _prepared(self, request: _R) -> _R:
         """Local files read into data URIs; a source task given by id fetched (not billed)."""
-        changes: dict[str, Any] = {}
-        if isinstance(request, GenerateRequest):
-            for field in ("start_image", "end_image"):
-                value = getattr(request, field)
-                if isinstance(value, pathlib.Path):
-                    changes[field] = await image_data_uri(value)
-        elif isinstance(request, ImageRequest):
-            for field in ("image_ref", "style_ref", "character_ref"):
-                items = getattr(request, field)
-                if isinstance(items, list | tuple) and _has_path(items):
-                    changes[field] = [await _weighted_uri(item) for item in items]
-            if _has_path([request.modify_image_ref]):
-                changes["modify_image_ref"] = await _weighted_uri(request.modify_image_ref)
-        elif isinstance(request, ModifyVideoRequest | ReframeVideoRequest):
-            changes["video"] = await self._source("video", request.video, "video")
-            if isinstance(request.first_frame, pathlib.Path):
-                changes["first_frame"] = await image_data_uri(request.first_frame)
-        elif isinstance(request, ReframeImageRequest):
-            changes["image"] = await self._source("image", request.image, "image")
-        changes = {k: v for k, v in changes.items() if v is not getattr(request, k)}
-        return msgspec.structs.replace(request, **changes) if changes else request
-
-    async def _source(
-        self, option: str, value: str | pathlib.Path | Generation, kind: str
-    ) -> str | Generation:
-        """A source as the dialect takes it: a link or data URI, or its (fresh) generation.
-
-        A task id, or a `Generation` not yet complete, is fetched so that the dialect can check
-        it is a completed generation of the right kind before anything is created.
-        """
-        if isinstance(value, pathlib.Path):
-            return await (video_data_uri(value) if kind == "video" else image_data_uri(value))
-        if isinstance(value, str) and _is_link(value):
-            return value
-        if isinstance(value, Generation) and value.ok:
-            return value
-        if not isinstance(value, str | Generation):
-            return value  # the dialect names what is wrong with it
-        task_id = value if isinstance(value, str) else value.id
-        try:
-            return await self.get(task_id)
-        except NotFoundError:
-            raise InvalidRequestError(
-                f"{option} {task_id!r} is neither a URL, a data URI, nor a task this gateway knows"
-            ) from None
+        return await prepared(request, self.get)
 
     async def _create(
         self, build: Callable[[str | None], HttpRequest], callback_url: str | None = None
@@ -506,145 +453,8 @@ class LumaClient:
         dialect = self._official("credits")
         return dialect.parse_credits(await self.transport.send(dialect.credits()))
 
-    async def generate_image(
-        self,
-        prompt: str,
-        *,
-        model: ImageModel | None = None,
-        aspect_ratio: AspectRatio | None = None,
-        format: ImageFormat | None = None,
-        image_ref: Sequence[WeightedImage] | None = None,
-        style_ref: Sequence[WeightedImage] | None = None,
-        character_ref: Sequence[ImageInput] | None = None,
-        modify_image_ref: WeightedImage | None = None,
-        callback_url: str | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> Generation:
-        """A Photon image (official only); `model` is "photon-1" when not given.
-
-        References are images (URL, data URI, `pathlib.Path`) or `(image, weight)` pairs.
-        """
-        return await self.submit(
-            ImageRequest(
-                prompt,
-                model=model,
-                aspect_ratio=aspect_ratio,
-                format=format,
-                image_ref=list(image_ref) if image_ref is not None else None,
-                style_ref=list(style_ref) if style_ref is not None else None,
-                character_ref=list(character_ref) if character_ref is not None else None,
-                modify_image_ref=modify_image_ref,
-                callback_url=callback_url,
-                extra_body=dict(extra_body) if extra_body is not None else None,
-            )
-        )
-
-    async def modify_video(
-        self,
-        video: VideoInput,
-        *,
-        mode: ModifyMode,
-        prompt: str | None = None,
-        model: ModifyVideoModel | None = None,
-        first_frame: ImageInput | None = None,
-        callback_url: str | None = None,
-    ) -> Generation:
-        """Restyle or edit a video (official only); `video` may be a completed task or its id."""
-        return await self.submit(
-            ModifyVideoRequest(
-                video,
-                mode,
-                prompt=prompt,
-                model=model,
-                first_frame=first_frame,
-                callback_url=callback_url,
-            )
-        )
-
-    async def reframe_video(
-        self,
-        video: VideoInput,
-        *,
-        aspect_ratio: AspectRatio,
-        model: ReframeVideoModel | None = None,
-        prompt: str | None = None,
-        first_frame: ImageInput | None = None,
-        position: ReframePosition | None = None,
-        callback_url: str | None = None,
-    ) -> Generation:
-        """A video at another aspect ratio (official only); `model` is "ray-2" when not given."""
-        return await self.submit(
-            ReframeVideoRequest(
-                video,
-                aspect_ratio,
-                model=model,
-                prompt=prompt,
-                first_frame=first_frame,
-                position=position,
-                callback_url=callback_url,
-            )
-        )
-
-    async def reframe_image(
-        self,
-        image: ImageInput | Generation,
-        *,
-        aspect_ratio: AspectRatio,
-        model: ImageModel | None = None,
-        prompt: str | None = None,
-        format: ImageFormat | None = None,
-        position: ReframePosition | None = None,
-        callback_url: str | None = None,
-    ) -> Generation:
-        """An image at another aspect ratio (official only); `image` may be a completed image
-        task or its id.
-        """
-        return await self.submit(
-            ReframeImageRequest(
-                image,
-                aspect_ratio,
-                model=model,
-                prompt=prompt,
-                format=format,
-                position=position,
-                callback_url=callback_url,
-            )
-        )
-
-    async def concepts(self) -> builtins.list[str]:
-        """The camera-motion concepts `generate(..., concepts=[...])` may name (official only)."""
-        self.dialect.require("concepts")
-        return self.dialect.parse_concepts(await self.transport.send(self.dialect.concepts()))
-
-    async def ping(self) -> None:
-        """Check the API answers and accepts the key; raises like any request otherwise."""
-        self.dialect.require("ping")
-        self.dialect.parse_ping(await self.transport.send(self.dialect.ping()))
-
 
 def _with_hook(request: _R, hook: str | None) -> _R:
     if hook is None or hook == request.callback_url:
         return request
     return msgspec.structs.replace(request, callback_url=hook)
-
-
-def _is_link(value: str) -> bool:
-    """An http(s) URL or a data URI, or blank (anything else given as a source is a task id)."""
-    return not value.strip() or value.startswith(("http://", "https://", "data:"))
-
-
-def _has_path(items: Iterable[object]) -> bool:
-    return any(
-        isinstance(item, pathlib.Path)
-        or (isinstance(item, tuple | list) and item and isinstance(item[0], pathlib.Path))
-        for item in items
-    )
-
-
-async def _weighted_uri(item: Any) -> Any:
-    """A reference with a local file read into a data URI, its weight (if any) kept."""
-    if isinstance(item, pathlib.Path):
-        return await image_data_uri(item)
-    if isinstance(item, tuple | list) and len(item) == 2 and isinstance(item[0], pathlib.Path):
-        return (await image_data_uri(item[0]), item[1])
-    return item

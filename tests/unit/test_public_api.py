@@ -31,6 +31,13 @@ PROMISED = {
     "InvalidRequestError",
     "UnsupportedFeatureError",
     "PollTimeoutError",
+    # API.md "More official operations".
+    "ImageRequest",
+    "ModifyVideoRequest",
+    "ReframeVideoRequest",
+    "ReframeImageRequest",
+    "ReframePosition",
+    "ImageAsset",
 }
 
 
