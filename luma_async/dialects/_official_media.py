@@ -76,6 +76,15 @@ def _prompt(value: object, *, required: bool, low: int = 1) -> None:
         )
 
 
+def _callback(body: dict[str, Any], url: object) -> None:
+    """The callback URL, an http(s) URL when given (the spec: `format: uri`)."""
+    if url is None:
+        return
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise InvalidRequestError(f"callback_url {url!r} is not an http(s) URL")
+    body["callback_url"] = url
+
+
 def _put(body: dict[str, Any], **fields: object) -> None:
     """Set the fields that were given; `None` is not sent."""
     body.update((name, value) for name, value in fields.items() if value is not None)
@@ -168,7 +177,7 @@ def image_body(request: ImageRequest, *, prompt_low: int) -> dict[str, Any]:
         body["character_ref"] = {"identity0": {"images": list(images)}}
     if request.modify_image_ref is not None:
         body["modify_image_ref"] = _weighted("modify_image_ref", request.modify_image_ref)
-    _put(body, callback_url=request.callback_url)
+    _callback(body, request.callback_url)
     if request.extra_body:
         body.update(request.extra_body)
     return body
@@ -189,7 +198,7 @@ def modify_body(request: ModifyVideoRequest) -> dict[str, Any]:
     if request.first_frame is not None:
         check_image("first_frame", request.first_frame)
         body["first_frame"] = {"url": request.first_frame}
-    _put(body, callback_url=request.callback_url)
+    _callback(body, request.callback_url)
     return body
 
 
@@ -209,7 +218,7 @@ def reframe_video_body(request: ReframeVideoRequest) -> dict[str, Any]:
         check_image("first_frame", request.first_frame)
         body["first_frame"] = {"url": request.first_frame}
     body.update(_position(request.position))
-    _put(body, callback_url=request.callback_url)
+    _callback(body, request.callback_url)
     return body
 
 
@@ -227,5 +236,5 @@ def reframe_image_body(request: ReframeImageRequest) -> dict[str, Any]:
     }
     _put(body, prompt=request.prompt, format=request.format)
     body.update(_position(request.position))
-    _put(body, callback_url=request.callback_url)
+    _callback(body, request.callback_url)
     return body

@@ -190,6 +190,7 @@ def test_every_modify_mode_of_the_spec_is_accepted(mode: Any) -> None:
         ({"video": PNG_URI}, "data:video"),
         ({"first_frame": MP4_URI}, "first_frame"),
         ({"prompt": "x" * 5001}, "prompt"),
+        ({"callback_url": "ftp://hooks.example.com"}, "callback_url"),
     ],
 )
 def test_bad_modify_requests_are_refused(changes: dict[str, Any], words: str) -> None:
