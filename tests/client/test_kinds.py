@@ -10,6 +10,7 @@ import pytest
 
 from luma_async import (
     AuthenticationError,
+    CallbackReceiver,
     Generation,
     InvalidRequestError,
     LumaClient,
@@ -27,7 +28,7 @@ from luma_async._models import (
 )
 from luma_async.emulator import Emulator, Faults
 
-from ..conftest import MakeClient, MakeEmulator
+from ..conftest import FAST_RETRY, KEY, MakeClient, MakeEmulator
 
 pytestmark = pytest.mark.anyio
 
@@ -292,3 +293,24 @@ async def test_relays_refuse_every_new_operation_with_nothing_sent(
         with pytest.raises(UnsupportedFeatureError):
             await call
     assert emu.stats.requests == 0
+
+
+async def test_callbacks_carry_every_new_kind(emulator: MakeEmulator) -> None:
+    """Images, modifies and reframes get the receiver's URL and finish on its wake-up."""
+    emu = await emulator("official", time_scale=0.05)
+    async with (
+        CallbackReceiver() as receiver,
+        LumaClient(emu.base_url, KEY, "official", callbacks=receiver, retry=FAST_RETRY) as c,
+    ):
+        made = [
+            await c.generate_image("a hooked lighthouse"),
+            await c.modify_video(VIDEO_URL, mode="flex_1"),
+            await c.reframe_video(VIDEO_URL, aspect_ratio="9:16"),
+            await c.reframe_image(IMAGE_URL, aspect_ratio="9:16"),
+        ]
+        assert all(receiver.has_callback(g.id) for g in made)
+        async with c.poll([g.id for g in made], timeout=20, interval=60) as stream:
+            finished = [g async for g in stream]
+    assert sorted(g.id for g in finished) == sorted(g.id for g in made)
+    assert all(g.ok for g in finished)
+    assert emu.stats.callbacks_sent >= len(made)
