@@ -5,13 +5,14 @@ nothing from the client or the dialect adapters, so their mistakes fail tests in
 being mirrored.
 """
 
-from ._config import FAULT_KINDS, QUIRKS, ROUTES, EmulatorConfig, Faults
+from ._config import FAULT_KINDS, QUIRKS, REALISTIC_RUN_SECONDS, ROUTES, EmulatorConfig, Faults
 from ._server import Emulator
 from ._stats import Stats
 
 __all__ = [
     "FAULT_KINDS",
     "QUIRKS",
+    "REALISTIC_RUN_SECONDS",
     "ROUTES",
     "Emulator",
     "EmulatorConfig",

@@ -8,7 +8,13 @@ import contextlib
 import signal
 import sys
 
-from ._config import DIALECTS, QUIRKS, EmulatorConfig
+from ._config import (
+    DEFAULT_RUN_SECONDS_BY_KIND,
+    DIALECTS,
+    QUIRKS,
+    REALISTIC_RUN_SECONDS,
+    EmulatorConfig,
+)
 from ._server import Emulator
 
 
@@ -31,8 +37,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fail-rate", type=float, default=0.0)
     parser.add_argument("--credits", type=int, default=None)
     parser.add_argument("--rate-limit", type=float, default=None, help="requests per second")
+    parser.add_argument(
+        "--rate-limit-window", type=float, default=1.0, help="seconds the rate is counted over"
+    )
     parser.add_argument("--eta", action="store_true", help="send estimate_wait_seconds")
+    parser.add_argument(
+        "--realistic",
+        action="store_true",
+        help="lifetimes like real generations (videos 60-180 s, images 5-20 s) x time-scale",
+    )
+    parser.add_argument(
+        "--run-seconds",
+        action="append",
+        default=[],
+        metavar="KIND=LOW-HIGH",
+        help="processing seconds of one task kind, e.g. video=60-180 (repeatable)",
+    )
     return parser.parse_args(argv)
+
+
+def _run_seconds(args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+    by_kind = dict(DEFAULT_RUN_SECONDS_BY_KIND)
+    if args.realistic:
+        by_kind.update(REALISTIC_RUN_SECONDS)
+    for item in args.run_seconds:
+        kind, _, span = item.partition("=")
+        low, _, high = span.partition("-")
+        try:
+            by_kind[kind.strip()] = (float(low), float(high or low))
+        except ValueError:
+            raise ValueError(f"--run-seconds expects KIND=LOW-HIGH, got {item!r}") from None
+    return by_kind
 
 
 def config_from(args: argparse.Namespace) -> EmulatorConfig:
@@ -47,6 +82,8 @@ def config_from(args: argparse.Namespace) -> EmulatorConfig:
         fail_rate=args.fail_rate,
         credits=args.credits,
         rate_limit=args.rate_limit,
+        rate_limit_window=args.rate_limit_window,
+        run_seconds_by_kind=_run_seconds(args),
         eta=args.eta,
         host=args.host,
         port=args.port,

@@ -41,6 +41,17 @@ DEFAULT_RUN_SECONDS_BY_KIND: dict[str, tuple[float, float]] = {
     "image": (0.2, 0.8),
     "reframe_image": (0.2, 0.8),
 }
+# Lifetimes shaped like real generations (a 5 s 720p video takes one to three minutes, a Photon
+# image seconds), for benchmarks: pass as run_seconds_by_kind, with time_scale to shorten them.
+REALISTIC_RUN_SECONDS: dict[str, tuple[float, float]] = {
+    "video": (60.0, 180.0),
+    "reframe_video": (60.0, 180.0),
+    "modify_video": (60.0, 180.0),
+    "upscale": (30.0, 90.0),
+    "audio": (20.0, 60.0),
+    "image": (5.0, 20.0),
+    "reframe_image": (5.0, 20.0),
+}
 
 # Quirks every dialect can show: they are about timing and links, not about wire shapes.
 COMMON_QUIRKS = frozenset({"early_404", "completed_without_link", "unknown_state", "expire_links"})

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from ._config import EmulatorConfig
 from ._errors import Rejection
+from ._limits import InFlight, SlidingWindow
 from ._stats import Stats
 from ._tasks import Task, TaskStore
 from ._validate import Accepted
@@ -77,28 +78,6 @@ class Links:
         return self.sign(f"/uploads/{upload_id}.jpg")
 
 
-class RateLimiter:
-    """A token bucket on the emulator's clock: `rate` requests a second, bursts of max(1, rate)."""
-
-    def __init__(self, rate: float, clock: Callable[[], float]) -> None:
-        """Start full."""
-        self._rate = rate
-        self._cap = max(1.0, rate)
-        self._tokens = self._cap
-        self._clock = clock
-        self._last = clock()
-
-    def take(self) -> int | None:
-        """None when the request may pass, else the whole seconds to wait (at least 1)."""
-        now = self._clock()
-        self._tokens = min(self._cap, self._tokens + (now - self._last) * self._rate)
-        self._last = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return None
-        return max(1, math.ceil((1.0 - self._tokens) / self._rate))
-
-
 class Context:
     """Everything the handlers of one emulator share."""
 
@@ -113,7 +92,12 @@ class Context:
         secret = random.Random(f"{config.seed}:secret").randbytes(32)
         self.links = Links(secret, config.link_ttl, self.wall)
         self.fault_rng = random.Random(f"{config.seed}:faults")
-        self.limiter = RateLimiter(config.rate_limit, self.clock) if config.rate_limit else None
+        self.limiter = (
+            SlidingWindow(config.rate_limit, config.rate_limit_window, self.clock)
+            if config.rate_limit
+            else None
+        )
+        self.in_flight = InFlight()
         self.credits_left = config.credits
         self.created: list[str] = []
         self.uploads: set[str] = set()
@@ -192,10 +176,15 @@ class Context:
         if key in self._seen:
             self.stats.duplicate_prompts += 1
         self._seen.add(key)
+        by_body = self.stats.creates_by_body
+        by_body[key] = by_body.get(key, 0) + 1
+        self.in_flight.add(task.created, task.finished)
+        self.stats.max_in_flight = max(self.stats.max_in_flight, self.in_flight.peak)
 
     def reset_stats(self) -> None:
-        """Zero every counter."""
+        """Zero every counter (the in-flight peak restarts from the tasks in flight now)."""
         self.stats = Stats()
+        self.in_flight.peak = 0
 
 
 CTX: web.AppKey[Context] = web.AppKey("luma_emulator_context", Context)

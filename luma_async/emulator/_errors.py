@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 JSON_TYPE = "application/json"
 
@@ -28,12 +29,18 @@ NGINX_404 = (
 class Rejection(Exception):
     """A refusal raised by a handler; the gate renders it in the dialect's error shape."""
 
-    def __init__(self, kind: str, message: str, *, status: int | None = None) -> None:
-        """`kind` is invalid_request, task_not_exist, quota, not_found or too_large."""
+    def __init__(
+        self, kind: str, message: str, *, status: int | None = None, close: bool = False
+    ) -> None:
+        """`kind` is invalid_request, task_not_exist, quota, not_found or too_large.
+
+        `close`: the connection cannot carry another request (its body could not be read).
+        """
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.status = status
+        self.close = close
 
 
 def dumps(body: Any) -> bytes:
@@ -182,4 +189,11 @@ def parse_json(raw: bytes) -> Any:
 
 async def read_json(request: web.Request) -> Any:
     """The request's JSON body, or a 400 when it is not JSON (413 above the size limit)."""
-    return parse_json(await request.read())
+    try:
+        raw = await request.read()
+    except RequestPayloadError:
+        # A Content-Encoding that does not decode, or a body cut short mid-chunk.
+        raise Rejection(
+            "invalid_request", "body: could not be read or decoded", close=True
+        ) from None
+    return parse_json(raw)

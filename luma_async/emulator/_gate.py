@@ -44,8 +44,10 @@ def _access(ctx: Context, request: web.Request) -> web.StreamResponse | None:
     if not token or (expected is not None and token != expected):
         return unauthorized(relay=ctx.relay, request_id=ctx.request_id())
     if ctx.limiter is not None:
-        wait = ctx.limiter.take()
+        # Per key, as new-api limits per token (the key is checked above).
+        wait = ctx.limiter.take(token)
         if wait is not None:
+            ctx.stats.rate_limited += 1
             return rate_limited(relay=ctx.relay, retry_after=wait)
     return None
 
@@ -54,7 +56,10 @@ async def _handle(ctx: Context, request: web.Request, handler: Handler) -> web.S
     try:
         return await handler(request)
     except Rejection as rejection:
-        return render_rejection(rejection, relay=ctx.relay)
+        answer = render_rejection(rejection, relay=ctx.relay)
+        if rejection.close:
+            answer.force_close()
+        return answer
     except web.HTTPException as exc:
         if exc.status in (404, 405):
             answer = unknown_route(request.method, request.path, exc.status, relay=ctx.relay)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Literal
 
 from aiohttp import web
 
@@ -17,6 +18,7 @@ from ._relay_shapes import phase_of
 from ._stats import Stats
 from ._tasks import OFFICIAL_WORDS, RELAY_WORDS, Phase, Task
 
+DEFAULT_IMAGE_MODEL = "photon-1"
 # Base64 of a 10 MB image, with room for the rest of the JSON body.
 MAX_BODY_BYTES = 32 * 1024 * 1024
 SHUTDOWN_TIMEOUT = 1.0
@@ -138,15 +140,27 @@ class Emulator:
         queue_seconds: float | None = None,
         outcome: str | None = None,
         aspect_ratio: str = "16:9",
+        kind: Literal["video", "image"] = "video",
+        image_format: Literal["jpg", "png"] = "jpg",
     ) -> str:
-        """Create a task without HTTP (not a request, no credit); given durations are not scaled."""
+        """Create a task without HTTP (not a request, no credit); given durations are not scaled.
+
+        `kind="image"` (official dialect only) makes a Photon image generation in `image_format`.
+        """
         request: dict[str, object] = {"prompt": prompt, "aspect_ratio": aspect_ratio}
         model = None
-        if not self._config.relay:
+        if kind == "image":
+            if self._config.relay:
+                raise ValueError("image generations exist on the official dialect only")
+            model = DEFAULT_IMAGE_MODEL
+            request = {"generation_type": "image", "model": model, **request}
+            request["format"] = image_format
+        elif not self._config.relay:
             model = DEFAULT_MODEL
             request = {"generation_type": "video", "model": model, **request}
         task = self._ctx.store.create(
             prompt,
+            kind=kind,
             aspect_ratio=aspect_ratio,
             model=model,
             request=request,

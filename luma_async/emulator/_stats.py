@@ -30,6 +30,13 @@ class Stats:
     callbacks_sent: int = 0
     callbacks_dropped: int = 0
     callbacks_failed: int = 0
+    #: 429s given by the emulated rate limiter (`rate_limit`; not the injected rate_429 faults).
+    rate_limited: int = 0
+    #: The most generations ever in flight at once (created over HTTP, not yet terminal).
+    max_in_flight: int = 0
+    #: Creations per distinct request (route, parent and body without callback URLs): a value
+    #: above 1 is a duplicate creation.
+    creates_by_body: dict[str, int] = field(default_factory=dict)
 
     def snapshot(self) -> Stats:
         """An independent copy, so that before/after comparisons stay stable."""
@@ -45,4 +52,7 @@ class Stats:
             callbacks_sent=self.callbacks_sent,
             callbacks_dropped=self.callbacks_dropped,
             callbacks_failed=self.callbacks_failed,
+            rate_limited=self.rate_limited,
+            max_in_flight=self.max_in_flight,
+            creates_by_body=dict(self.creates_by_body),
         )

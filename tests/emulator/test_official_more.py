@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import pytest
@@ -250,3 +250,23 @@ async def test_callbacks_fire_for_images() -> None:
     assert seen[-1]["id"] == gen["id"]
     assert seen[-1]["generation_type"] == "image"
     assert "image" in seen[-1]["assets"]
+
+
+@pytest.mark.parametrize("fmt", ["jpg", "png"])
+async def test_create_task_can_make_an_image(fmt: Literal["jpg", "png"]) -> None:
+    """Emulator.create_task(kind="image") makes a finished Photon image without HTTP."""
+    async with serve(dialect="official") as api:
+        task_id = api.emu.create_task(
+            "a still", kind="image", image_format=fmt, queue_seconds=0, run_seconds=0
+        )
+        gen = (await api.get(f"/generations/{task_id}")).body
+        assert (gen["generation_type"], gen["model"], gen["state"]) == (
+            "image",
+            "photon-1",
+            "completed",
+        )
+        assert f"/images/{task_id}.{fmt}?" in gen["assets"]["image"]
+        assert gen["request"]["format"] == fmt
+    async with serve(dialect="rixapi") as api:
+        with pytest.raises(ValueError, match="official"):
+            api.emu.create_task("a still", kind="image")

@@ -6,6 +6,7 @@ Every error comes back as JSON in the dialect's own shape (official `{detail}`, 
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 
@@ -100,6 +101,20 @@ async def test_lone_surrogate_prompt_creates_nothing(dialect: str) -> None:
         assert reply.status == 400
         assert api.emu.tasks_created() == []
         await _still_healthy(dialect, api, task_id)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_content_encoding(dialect: str) -> None:
+    """A gzip body that does not decode is a 400 in the dialect's shape; a good one is read."""
+    async with serve(dialect=dialect) as api:
+        gz = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+        reply = await api.call("POST", submit_path(dialect), data=b"not gzip", headers=gz)
+        assert reply.status == 400
+        assert_dialect_error(dialect, reply)
+        good = gzip.compress(json.dumps(prompt_body(dialect)).encode())
+        reply = await api.call("POST", submit_path(dialect), data=good, headers=gz)
+        assert reply.status in (200, 201), reply.text
+        assert api.emu.stats.creations == 1
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
