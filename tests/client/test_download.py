@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from luma_async import Generation, ProtocolError, ServerError, State, VideoAsset
+from luma_async import Generation, ImageAsset, ProtocolError, ServerError, State, VideoAsset
 from luma_async._download import _place, download_to, is_folder, safe_filename, target_path
 from luma_async.emulator import Faults
 
@@ -26,7 +26,7 @@ MP4 = b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 40
 
 
 @pytest.fixture
-async def cdn() -> AsyncIterator[Callable[[list[Any]], Any]]:
+async def cdn() -> AsyncIterator[Callable[..., Any]]:
     """A CDN on 127.0.0.1 that plays a script: each entry answers one request.
 
     An entry is a status (answered with an empty body), or "ok" (the file, honouring Range).
@@ -34,7 +34,7 @@ async def cdn() -> AsyncIterator[Callable[[list[Any]], Any]]:
     """
     runners: list[web.AppRunner] = []
 
-    async def make(script: list[Any]) -> Any:
+    async def make(script: list[Any], body: bytes = MP4) -> Any:
         seen: list[str | None] = []
 
         async def handler(request: web.Request) -> web.StreamResponse:
@@ -44,9 +44,9 @@ async def cdn() -> AsyncIterator[Callable[[list[Any]], Any]]:
                 start = 0
                 if (ranged := request.headers.get("Range")) is not None:
                     start = int(ranged.removeprefix("bytes=").rstrip("-"))
-                    headers = {"Content-Range": f"bytes {start}-{len(MP4) - 1}/{len(MP4)}"}
-                    return web.Response(status=206, body=MP4[start:], headers=headers)
-                return web.Response(body=MP4, content_type="video/mp4")
+                    headers = {"Content-Range": f"bytes {start}-{len(body) - 1}/{len(body)}"}
+                    return web.Response(status=206, body=body[start:], headers=headers)
+                return web.Response(body=body, content_type="application/octet-stream")
             status, headers = step if isinstance(step, tuple) else (step, {})
             return web.Response(status=status, headers=headers)
 
@@ -168,7 +168,7 @@ def test_names_and_targets_stay_inside_the_folder(tmp_path: pathlib.Path) -> Non
 async def test_a_cdn_503_is_retried_after_a_backoff(
     emulator: MakeEmulator,
     client: MakeClient,
-    cdn: Callable[[list[Any]], Any],
+    cdn: Callable[..., Any],
     tmp_path: pathlib.Path,
 ) -> None:
     """503, 502, then the file: two waits (the second honouring Retry-After), one whole file."""
@@ -190,7 +190,7 @@ async def test_a_cdn_503_is_retried_after_a_backoff(
 async def test_a_cdn_that_keeps_failing_gives_up_after_a_few_tries(
     emulator: MakeEmulator,
     client: MakeClient,
-    cdn: Callable[[list[Any]], Any],
+    cdn: Callable[..., Any],
     tmp_path: pathlib.Path,
 ) -> None:
     """A CDN that answers 503 every time: ServerError after five tries, no file left."""
@@ -206,7 +206,7 @@ async def test_a_cdn_that_keeps_failing_gives_up_after_a_few_tries(
 async def test_a_cdn_404_is_not_retried(
     emulator: MakeEmulator,
     client: MakeClient,
-    cdn: Callable[[list[Any]], Any],
+    cdn: Callable[..., Any],
     tmp_path: pathlib.Path,
 ) -> None:
     """A missing file is no transient failure: one request, ProtocolError."""
@@ -237,3 +237,42 @@ async def test_a_cut_download_waits_then_resumes_with_range(
         assert path.read_bytes()[4:8] == b"ftyp"
     assert emu.stats.faults_injected["cdn_cut"] > 0
     assert len(waits) == emu.stats.faults_injected["cdn_cut"]
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(200)
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
+
+
+@pytest.mark.parametrize(("body", "suffix"), [(JPEG, ".jpg"), (PNG, ".png")])
+async def test_an_image_in_a_folder_is_named_by_its_content(
+    emulator: MakeEmulator,
+    client: MakeClient,
+    cdn: Callable[..., Any],
+    tmp_path: pathlib.Path,
+    body: bytes,
+    suffix: str,
+) -> None:
+    """`<id>.jpg` or `<id>.png` by the bytes' magic, whatever the link's extension says."""
+    emu = await emulator("official")
+    c = await client(emu)
+    url, _ = await cdn(["ok"], body=body)
+    image = Generation("img-1", State.COMPLETED, kind="image", image=ImageAsset(url))
+    path = await c.download(image, tmp_path)
+    assert path == tmp_path / f"img-1{suffix}"
+    assert path.read_bytes() == body
+
+
+async def test_an_image_link_serving_something_else_is_refused(
+    emulator: MakeEmulator,
+    client: MakeClient,
+    cdn: Callable[..., Any],
+    tmp_path: pathlib.Path,
+) -> None:
+    """An MP4 (or anything) where an image belongs: ProtocolError, no file."""
+    emu = await emulator("official")
+    c = await client(emu)
+    url, _ = await cdn(["ok"], body=MP4)
+    image = Generation("img-2", State.COMPLETED, kind="image", image=ImageAsset(url))
+    with pytest.raises(ProtocolError, match="not a JPEG or PNG"):
+        await c.download(image, tmp_path)
+    assert list(tmp_path.iterdir()) == []
