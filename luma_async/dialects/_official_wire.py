@@ -81,19 +81,18 @@ def _from_view(view: OfficialView, response: HttpResponse) -> Generation:
     assets = view.assets
     video = assets.video if assets else None
     image = assets.image if assets else None
-    common: dict[str, Any] = {
-        "id": view.id,
-        "state": state_of(view.state),
-        "raw_state": view.state,
-        "prompt": (view.request.prompt if view.request else None) or None,
-        "created_at": parse_time(view.created_at),
-        "failure_reason": view.failure_reason or None,
-    }
-    if _is_image(view):
-        return Generation(**common, kind="image", image=ImageAsset(image) if image else None)
+    is_image = _is_image(view)
     return Generation(
-        **common,
-        video=VideoAsset(url=video, thumbnail_url=image) if video else None,
+        id=view.id,
+        state=state_of(view.state),
+        raw_state=view.state,
+        prompt=(view.request.prompt if view.request else None) or None,
+        created_at=parse_time(view.created_at),
+        # An image's file is `assets.image`; a video's `assets.image` is its thumbnail.
+        video=VideoAsset(url=video, thumbnail_url=image) if video and not is_image else None,
+        failure_reason=view.failure_reason or None,
+        kind="image" if is_image else "video",
+        image=ImageAsset(image) if image and is_image else None,
     )
 
 
