@@ -188,10 +188,12 @@ async def _fetch(
             failure = exc  # dropped mid-way: resume with Range where we stopped
         if failure is not None:
             failures += 1
-            if failures > _RESUMES:
+            delay = retry_delay(failures, retry, retry_after=wait)
+            # A Retry-After beyond the whole retry budget: give up now rather than hang.
+            if failures > _RESUMES or delay > retry.max_time:
                 raise failure
             # Backoff, not at once: a CDN that just cut or refused is often still busy.
-            await sleep(retry_delay(failures, retry, retry_after=wait))
+            await sleep(delay)
             continue
         if expired:
             # A presigned link that expired: ask for a fresh one, once, with the connection

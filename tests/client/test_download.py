@@ -203,6 +203,27 @@ async def test_a_cdn_that_keeps_failing_gives_up_after_a_few_tries(
     assert list(tmp_path.iterdir()) == []
 
 
+async def test_a_retry_after_beyond_the_budget_gives_up_at_once(
+    emulator: MakeEmulator,
+    client: MakeClient,
+    cdn: Callable[..., Any],
+    tmp_path: pathlib.Path,
+) -> None:
+    """A 503 asking for an hour: ServerError after one request, no wait, no file."""
+    emu = await emulator("anyapi")
+    c = await client(emu)
+    url, seen = await cdn([(503, {"Retry-After": "3600"}), "ok"])
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    with pytest.raises(ServerError, match="503"):
+        await download_to(c.transport, url, tmp_path / "clip.mp4", sleep=sleep)
+    assert (len(seen), waits) == (1, [])
+    assert list(tmp_path.iterdir()) == []
+
+
 async def test_a_cdn_404_is_not_retried(
     emulator: MakeEmulator,
     client: MakeClient,
