@@ -20,30 +20,63 @@ from ._errors import (
     TransportError,
     UnsupportedFeatureError,
 )
-from ._models import GenerateRequest, Generation, JobResult, State, VideoAsset
+from ._models import (
+    GenerateRequest,
+    Generation,
+    ImageAsset,
+    ImageRequest,
+    JobResult,
+    ModifyVideoRequest,
+    ReframeImageRequest,
+    ReframePosition,
+    ReframeVideoRequest,
+    State,
+    VideoAsset,
+)
+from ._options import (
+    AspectRatio,
+    Duration,
+    ImageFormat,
+    ImageModel,
+    ModifyMode,
+    Resolution,
+    VideoModel,
+)
 from ._retry import RetryPolicy
 from ._version import __version__
 from .dialects import Dialect
 
 __all__ = [
     "APIError",
+    "AspectRatio",
     "AuthenticationError",
     "BadRequestError",
     "CallbackReceiver",
     "Dialect",
+    "Duration",
     "GenerateRequest",
     "Generation",
+    "ImageAsset",
+    "ImageFormat",
+    "ImageModel",
+    "ImageRequest",
     "InvalidRequestError",
     "JobResult",
     "JournalError",
     "LumaClient",
     "LumaError",
+    "ModifyMode",
+    "ModifyVideoRequest",
     "NotFoundError",
     "PermissionDeniedError",
     "PollTimeoutError",
     "ProtocolError",
     "QuotaExceededError",
     "RateLimitError",
+    "ReframeImageRequest",
+    "ReframePosition",
+    "ReframeVideoRequest",
+    "Resolution",
     "RetryPolicy",
     "ServerError",
     "State",
@@ -51,5 +84,6 @@ __all__ = [
     "TransportError",
     "UnsupportedFeatureError",
     "VideoAsset",
+    "VideoModel",
     "__version__",
 ]

@@ -10,14 +10,15 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import anyio
 import msgspec
 
 from ._callbacks import CallbackReceiver
+from ._client_media import MediaOperations
 from ._creates import Creates
-from ._download import download_to, target_path
+from ._download import download_to, is_folder
 from ._errors import (
     BadRequestError,
     LumaError,
@@ -25,27 +26,42 @@ from ._errors import (
     PermissionDeniedError,
 )
 from ._http import HttpRequest
-from ._images import image_data_uri
 from ._journal import Journal
 from ._limits import RateLimit
-from ._models import GenerateRequest, Generation, JobResult
+from ._models import (
+    REQUEST_TYPES,
+    AnyRequest,
+    GenerateRequest,
+    Generation,
+    JobResult,
+)
+from ._options import (
+    AspectRatio,
+    Duration,
+    ImageInput,
+    Resolution,
+    VideoModel,
+)
 from ._pipeline import DEFAULT_CONCURRENCY, Pipeline, run_pipeline
 from ._poller import DEFAULT_LINK_GRACE, DEFAULT_UNKNOWN_AFTER, PollStream, open_poll
+from ._prepare import prepared
 from ._retry import DEFAULT_RETRY, RetryPolicy
 from ._schedule import Schedule
 from ._source import ClientSource
 from ._timing import Timing, TimingCacheOption
 from ._transport import Transport
 from ._updates import OnUpdate
-from .dialects import Dialect, Official, get_dialect
+from .dialects import KIND_OPERATIONS, Dialect, Official, get_dialect
 
 __all__ = ["DEFAULT_MAX_CONCURRENCY", "DEFAULT_TIMEOUT", "LumaClient"]
+
+_R = TypeVar("_R", bound=AnyRequest)
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_CONCURRENCY = 32
 
 
-class LumaClient:
+class LumaClient(MediaOperations):
     """An async client for one gateway: `async with LumaClient(...) as client: ...`.
 
     Arguments left as None come from `$LUMA_BASE_URL`, `$LUMA_API_KEY` and `$LUMA_DIALECT`,
@@ -123,21 +139,91 @@ class LumaClient:
 
     # -- creating ------------------------------------------------------------------------
 
-    async def generate(self, prompt: str, **options: Any) -> Generation:
-        """Text- or image-to-video; options are `GenerateRequest`'s fields."""
-        return await self.submit(GenerateRequest(prompt, **options))
-
-    async def submit(self, request: GenerateRequest) -> Generation:
-        """Create a generation from a `GenerateRequest`."""
-        ready = await self._prepared(request)
-        return await self._create(
-            lambda hook: self.dialect.submit(_with_hook(ready, hook)), ready.callback_url
+    async def generate(
+        self,
+        prompt: str,
+        *,
+        aspect_ratio: AspectRatio | None = None,
+        model: VideoModel | None = None,
+        resolution: Resolution | None = None,
+        duration: Duration | None = None,
+        loop: bool | None = None,
+        expand_prompt: bool | None = None,
+        start_image: ImageInput | None = None,
+        end_image: ImageInput | None = None,
+        concepts: Sequence[str] | None = None,
+        callback_url: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> Generation:
+        """Text- or image-to-video; `None` is not sent (the dialect fills what it requires)."""
+        return await self.submit(
+            GenerateRequest(
+                prompt,
+                aspect_ratio=aspect_ratio,
+                model=model,
+                resolution=resolution,
+                duration=duration,
+                loop=loop,
+                expand_prompt=expand_prompt,
+                start_image=start_image,
+                end_image=end_image,
+                concepts=list(concepts) if concepts is not None else None,
+                callback_url=callback_url,
+                extra_body=dict(extra_body) if extra_body is not None else None,
+            )
         )
 
-    async def extend(self, task_id: str, prompt: str, **options: Any) -> Generation:
-        """A new video continuing `task_id`."""
+    async def submit(self, request: AnyRequest) -> Generation:
+        """Create a generation from any request struct: video, image, modify or reframe."""
+        if not isinstance(request, REQUEST_TYPES):
+            raise TypeError(
+                f"submit() takes a request struct ({', '.join(t.__name__ for t in REQUEST_TYPES)})"
+                f", not {type(request).__name__}"
+            )
+        # Before reading files or fetching a source video: a dialect without the operation
+        # refuses with nothing done.
+        self.dialect.require(KIND_OPERATIONS[request.kind])
+        ready = await self._prepared(request)
+        return await self._create(
+            lambda hook: self.dialect.create(_with_hook(ready, hook)), ready.callback_url
+        )
+
+    async def extend(
+        self,
+        task_id: str,
+        prompt: str,
+        *,
+        aspect_ratio: AspectRatio | None = None,
+        model: VideoModel | None = None,
+        resolution: Resolution | None = None,
+        duration: Duration | None = None,
+        loop: bool | None = None,
+        expand_prompt: bool | None = None,
+        start_image: ImageInput | None = None,
+        end_image: ImageInput | None = None,
+        concepts: Sequence[str] | None = None,
+        callback_url: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> Generation:
+        """A new video continuing `task_id`; the options are `generate`'s (official: no
+        `start_image`, the task is the start).
+        """
         self.dialect.require("extend")
-        ready = await self._prepared(GenerateRequest(prompt, **options))
+        request = GenerateRequest(
+            prompt,
+            aspect_ratio=aspect_ratio,
+            model=model,
+            resolution=resolution,
+            duration=duration,
+            loop=loop,
+            expand_prompt=expand_prompt,
+            start_image=start_image,
+            end_image=end_image,
+            concepts=list(concepts) if concepts is not None else None,
+            callback_url=callback_url,
+            extra_body=dict(extra_body) if extra_body is not None else None,
+        )
+        ready = await self._prepared(request)
         return await self._create(
             lambda hook: self.dialect.extend(task_id, _with_hook(ready, hook)), ready.callback_url
         )
@@ -151,19 +237,14 @@ class LumaClient:
             lambda hook: self.dialect.audio(task_id, prompt, negative_prompt, hook)
         )
 
-    async def upscale(self, task_id: str, resolution: str) -> Generation:
+    async def upscale(self, task_id: str, resolution: Resolution) -> Generation:
         """Upscale a finished video (official only)."""
         dialect = self._official("upscale")
         return await self._create(lambda _: dialect.upscale(task_id, resolution), "")
 
-    async def _prepared(self, request: GenerateRequest) -> GenerateRequest:
-        """Local images read into data URIs."""
-        changes: dict[str, Any] = {}
-        for field in ("start_image", "end_image"):
-            value = getattr(request, field)
-            if isinstance(value, pathlib.Path):
-                changes[field] = await image_data_uri(value)
-        return msgspec.structs.replace(request, **changes) if changes else request
+    async def _prepared(self, request: _R) -> _R:
+        """Local files read into data URIs; a source task given by id fetched (not billed)."""
+        return await prepared(request, self.get)
 
     async def _create(
         self, build: Callable[[str | None], HttpRequest], callback_url: str | None = None
@@ -250,7 +331,7 @@ class LumaClient:
         return found
 
     async def no_watermark_url(self, task_id: str) -> str:
-        """A link to the clean video: the gateway's route, else the best link in the task."""
+        """A link to the clean file: the gateway's route, else the best link in the task."""
         request = self.dialect.no_watermark(task_id)
         if request is not None:
             try:
@@ -258,37 +339,58 @@ class LumaClient:
             except (NotFoundError, BadRequestError, PermissionDeniedError):
                 pass  # no such route here, or VIP-only (403): the task's own links may do
         generation = await self.get(task_id)
-        if generation.video is None or not generation.video.best_url:
+        if not generation.link:
             raise NotFoundError(
-                f"task {task_id} has no video link yet (state {generation.raw_state})", status=404
-            )
-        return generation.video.best_url
-
-    async def download(
-        self, generation_or_id: Generation | str, dest: str | os.PathLike[str]
-    ) -> pathlib.Path:
-        """Stream the video to `dest` (a file, or a folder for `<task id>.mp4`)."""
-        generation = generation_or_id
-        if isinstance(generation, str) or generation.video is None:
-            task_id = generation if isinstance(generation, str) else generation.id
-            generation = await self.get(task_id)
-        url = generation.video.best_url if generation.video else None
-        if not url:
-            raise NotFoundError(
-                f"task {generation.id} has no video to download (state {generation.raw_state})",
+                f"task {task_id} has no {generation.kind} link yet (state {generation.raw_state})",
                 status=404,
             )
-        task_id = generation.id
+        return generation.link
+
+    async def download(
+        self,
+        generation_or_id: Generation | str,
+        dest: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+    ) -> pathlib.Path:
+        """Stream the task's video or image to `dest`; returns the file's path.
+
+        `dest` is a folder when it exists as one or ends with a separator: the file is then
+        `<task id>.mp4` (`.jpg`/`.png` for an image, as its content says); any other `dest`
+        is the file itself. An existing file is kept unless `overwrite=True`
+        (`FileExistsError`); a partial file never appears under the final name.
+        """
+        generation = generation_or_id
+        if isinstance(generation, str) or not generation.link:
+            task_id = generation if isinstance(generation, str) else generation.id
+            generation = await self.get(task_id)
+        url = generation.link
+        if not url:
+            raise NotFoundError(
+                f"task {generation.id} has no {generation.kind} to download "
+                f"(state {generation.raw_state})",
+                status=404,
+            )
+        task_id, kind = generation.id, generation.kind
 
         async def fresh_link() -> str:
             # Presigned links expire (an hour on relays): the task hands out a new one.
             again = await self.get(task_id)
-            if again.video is None or not again.video.best_url:
-                raise NotFoundError(f"task {task_id} no longer has a video link", status=404)
-            return again.video.best_url
+            if not again.link:
+                raise NotFoundError(f"task {task_id} no longer has a {kind} link", status=404)
+            return again.link
 
+        folder = is_folder(dest)
         return await download_to(
-            self.transport, url, target_path(dest, task_id), refresh=fresh_link
+            self.transport,
+            url,
+            pathlib.Path(dest),
+            name=task_id if folder else None,
+            media=kind,
+            overwrite=overwrite,
+            refresh=fresh_link,
+            # The client's own backoff curve (tests make it tiny); the tries are download's.
+            retry=self.transport._retry,
         )
 
     # -- many tasks ----------------------------------------------------------------------
@@ -414,7 +516,7 @@ class LumaClient:
         return dialect.parse_credits(await self.transport.send(dialect.credits()))
 
 
-def _with_hook(request: GenerateRequest, hook: str | None) -> GenerateRequest:
+def _with_hook(request: _R, hook: str | None) -> _R:
     if hook is None or hook == request.callback_url:
         return request
     return msgspec.structs.replace(request, callback_url=hook)

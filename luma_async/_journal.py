@@ -22,7 +22,7 @@ import msgspec
 
 from . import _errors
 from ._errors import LumaError
-from ._models import GenerateRequest, Generation, JobResult
+from ._models import AnyRequest, GenerateRequest, Generation, JobResult
 
 __all__ = ["Entry", "Journal", "request_key"]
 
@@ -47,7 +47,7 @@ def _encode_path(value: Any) -> Any:
 _encode = msgspec.json.Encoder(enc_hook=_encode_path).encode
 
 
-def request_key(index: int, request: GenerateRequest) -> tuple[int, str]:
+def request_key(index: int, request: AnyRequest) -> tuple[int, str]:
     """The journal key of a request: its index and a hash of what it asks for."""
     return index, hashlib.sha256(_encode(request)).hexdigest()
 

@@ -5,18 +5,39 @@ from __future__ import annotations
 import enum
 import pathlib
 from datetime import datetime
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias
 
 import msgspec
+
+from ._options import (
+    AspectRatio,
+    Duration,
+    ImageFormat,
+    ImageInput,
+    ImageModel,
+    ModifyMode,
+    ModifyVideoModel,
+    ReframeVideoModel,
+    Resolution,
+    VideoModel,
+    WeightedImage,
+)
 
 __all__ = [
     "REQUEST_TYPES",
     "AnyRequest",
     "GenerateRequest",
     "Generation",
+    "ImageAsset",
+    "ImageRequest",
     "JobResult",
+    "ModifyVideoRequest",
+    "ReframeImageRequest",
+    "ReframePosition",
+    "ReframeVideoRequest",
     "State",
     "VideoAsset",
+    "VideoInput",
 ]
 
 
@@ -52,8 +73,18 @@ class VideoAsset(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
         return self.download_url or self.raw_url or self.url or None
 
 
+class ImageAsset(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
+    """The link of a finished image (Photon, or an image reframe)."""
+
+    url: str
+
+
 class Generation(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
-    """One generation task as a gateway reports it now."""
+    """One generation task as a gateway reports it now.
+
+    `kind` is "image" for Photon images and image reframes, whose file is `image`; every
+    other task is a "video" (a video's thumbnail stays `VideoAsset.thumbnail_url`).
+    """
 
     id: str
     state: State
@@ -64,6 +95,15 @@ class Generation(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     failure_reason: str | None = None
     estimate_wait_seconds: float | None = None
     progress: float | None = None
+    kind: Literal["video", "image"] = "video"
+    image: ImageAsset | None = None
+
+    @property
+    def link(self) -> str | None:
+        """The file to fetch for this task's kind: the image, or the video's best link."""
+        if self.kind == "image":
+            return (self.image.url if self.image else None) or None
+        return self.video.best_url if self.video else None
 
     @property
     def is_terminal(self) -> bool:
@@ -72,10 +112,8 @@ class Generation(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
 
     @property
     def ok(self) -> bool:
-        """True when the task completed and has a link to fetch."""
-        return (
-            self.state is State.COMPLETED and self.video is not None and bool(self.video.best_url)
-        )
+        """True when the task completed and has the link of its kind to fetch."""
+        return self.state is State.COMPLETED and bool(self.link)
 
 
 class GenerateRequest(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -85,21 +123,113 @@ class GenerateRequest(msgspec.Struct, frozen=True, omit_defaults=True):
     kind: ClassVar[str] = "video"
 
     prompt: str
-    aspect_ratio: str | None = None
-    model: str | None = None
-    resolution: str | None = None
-    duration: str | int | None = None
+    aspect_ratio: AspectRatio | None = None
+    model: VideoModel | None = None
+    resolution: Resolution | None = None
+    duration: Duration | int | None = None
     loop: bool | None = None
     expand_prompt: bool | None = None
-    start_image: str | pathlib.Path | None = None
-    end_image: str | pathlib.Path | None = None
+    start_image: ImageInput | None = None
+    end_image: ImageInput | None = None
+    callback_url: str | None = None
+    extra_body: dict[str, Any] | None = None
+    #: Camera-motion concept keys (official: `client.concepts()` lists them).
+    concepts: list[str] | None = None
+
+
+#: A source video: a URL, a data URI, a local file, or a completed video `Generation` or its id.
+VideoInput: TypeAlias = str | pathlib.Path | Generation
+
+
+class ImageRequest(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A Photon image (official only); `model` is "photon-1" when not given."""
+
+    kind: ClassVar[str] = "image"
+
+    prompt: str
+    model: ImageModel | None = None
+    aspect_ratio: AspectRatio | None = None
+    format: ImageFormat | None = None
+    #: Images to draw from: plain images, or `(image, weight)` pairs.
+    image_ref: list[WeightedImage] | None = None
+    #: Images whose style to follow: plain images, or `(image, weight)` pairs.
+    style_ref: list[WeightedImage] | None = None
+    #: Images of one character to keep (the spec's `identity0`).
+    character_ref: list[ImageInput] | None = None
+    #: One image to modify, plain or with its weight.
+    modify_image_ref: WeightedImage | None = None
     callback_url: str | None = None
     extra_body: dict[str, Any] | None = None
 
 
-#: Every request struct `submit()` and `generate_many()` take (more kinds join here).
-AnyRequest: TypeAlias = GenerateRequest
-REQUEST_TYPES: tuple[type, ...] = (GenerateRequest,)
+class ReframePosition(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Where the source sits in the reframed output (pixels); `None` is not sent."""
+
+    grid_position_x: int | None = None
+    grid_position_y: int | None = None
+    x_start: int | None = None
+    x_end: int | None = None
+    y_start: int | None = None
+    y_end: int | None = None
+    resized_width: int | None = None
+    resized_height: int | None = None
+
+
+class ModifyVideoRequest(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Restyle or edit a video (official only); `model` is "ray-2" when not given."""
+
+    kind: ClassVar[str] = "modify_video"
+
+    video: VideoInput
+    mode: ModifyMode
+    prompt: str | None = None
+    model: ModifyVideoModel | None = None
+    first_frame: ImageInput | None = None
+    callback_url: str | None = None
+
+
+class ReframeVideoRequest(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A video at another aspect ratio (official only); `model` is "ray-2" when not given."""
+
+    kind: ClassVar[str] = "reframe_video"
+
+    video: VideoInput
+    aspect_ratio: AspectRatio
+    model: ReframeVideoModel | None = None
+    prompt: str | None = None
+    first_frame: ImageInput | None = None
+    position: ReframePosition | None = None
+    callback_url: str | None = None
+
+
+class ReframeImageRequest(msgspec.Struct, frozen=True, omit_defaults=True):
+    """An image at another aspect ratio (official only); `model` is "photon-1" when not given.
+
+    `image` also takes a completed image `Generation` or its id.
+    """
+
+    kind: ClassVar[str] = "reframe_image"
+
+    image: str | pathlib.Path | Generation
+    aspect_ratio: AspectRatio
+    model: ImageModel | None = None
+    prompt: str | None = None
+    format: ImageFormat | None = None
+    position: ReframePosition | None = None
+    callback_url: str | None = None
+
+
+#: Every request struct `submit()` and `generate_many()` take.
+AnyRequest: TypeAlias = (
+    GenerateRequest | ImageRequest | ModifyVideoRequest | ReframeVideoRequest | ReframeImageRequest
+)
+REQUEST_TYPES: tuple[type, ...] = (
+    GenerateRequest,
+    ImageRequest,
+    ModifyVideoRequest,
+    ReframeVideoRequest,
+    ReframeImageRequest,
+)
 
 
 class JobResult(msgspec.Struct, frozen=True):
@@ -113,5 +243,5 @@ class JobResult(msgspec.Struct, frozen=True):
 
     @property
     def ok(self) -> bool:
-        """True when the video completed (and was downloaded, if downloads were asked for)."""
+        """True when the task completed (and was downloaded, if downloads were asked for)."""
         return self.error is None and self.generation is not None and self.generation.ok

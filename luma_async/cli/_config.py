@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .._client import LumaClient
 from .._errors import LumaError, TransportError
-from .._models import GenerateRequest, Generation
+from .._models import AnyRequest, Generation
 from ..dialects import DIALECTS
 from ._errors import CliError
 
@@ -80,7 +81,7 @@ class ObservedClient(LumaClient):
     """
 
     #: Called with each request that became a task, and that task.
-    on_submit: Callable[[GenerateRequest, Generation], None] | None = None
+    on_submit: Callable[[Any, Generation], None] | None = None
     #: Called with every task state read from the gateway.
     on_seen: Callable[[Generation], None] | None = None
     #: Set when a submit could not reach the gateway at all (nothing was sent).
@@ -90,9 +91,9 @@ class ObservedClient(LumaClient):
         super().__init__(base_url, api_key, dialect)
         #: Requests (by `id()`) whose submit was sent and has had no answer: when the run is
         #: stopped, each may have become a task on the gateway (and been billed).
-        self.in_flight: dict[int, GenerateRequest] = {}
+        self.in_flight: dict[int, AnyRequest] = {}
 
-    async def submit(self, request: GenerateRequest) -> Generation:
+    async def submit(self, request: AnyRequest) -> Generation:
         """`LumaClient.submit`, reported to `on_submit`."""
         self.in_flight[id(request)] = request
         try:

@@ -10,7 +10,13 @@ from rich.table import Table
 from rich.text import Text
 
 from .._http import HttpRequest
-from .._models import GenerateRequest
+from .._models import (
+    GenerateRequest,
+    ImageRequest,
+    ModifyVideoRequest,
+    ReframeImageRequest,
+    ReframeVideoRequest,
+)
 from ..dialects import DIALECTS, OPERATIONS, OPTIONS, Dialect, Official
 from ._errors import ExitCode
 from ._output import Output
@@ -18,6 +24,9 @@ from ._output import Output
 __all__ = ["add_parser", "capabilities", "markdown_table"]
 
 _ID = "{id}"
+_PROBE_URL = "https://example.com/probe"
+#: The official API's other operations (DIALECTS.md §8), in the order the table lists them.
+_MORE = ("image", "modify_video", "reframe_video", "reframe_image", "concepts", "ping")
 #: The order people expect, rather than the alphabet's.
 _ASPECT_ORDER = ("1:1", "4:3", "3:4", "16:9", "9:16", "21:9", "9:21")
 
@@ -56,6 +65,19 @@ def _required(dialect: Dialect) -> dict[str, Any]:
     return dict(getattr(dialect, "required_defaults", {}))
 
 
+def _more_routes(dialect: Dialect) -> dict[str, str | None]:
+    """The route of each of `_MORE` this dialect has, built by the adapter itself."""
+    probes = {
+        "image": lambda: dialect.image(ImageRequest("a probe prompt")),
+        "modify_video": lambda: dialect.modify_video(ModifyVideoRequest(_PROBE_URL, "flex_1")),
+        "reframe_video": lambda: dialect.reframe_video(ReframeVideoRequest(_PROBE_URL, "9:16")),
+        "reframe_image": lambda: dialect.reframe_image(ReframeImageRequest(_PROBE_URL, "9:16")),
+        "concepts": dialect.concepts,
+        "ping": dialect.ping,
+    }
+    return {op: _route(probes[op]()) for op in _MORE if dialect.supports(op)}
+
+
 def capabilities(dialect: Dialect) -> dict[str, Any]:
     """One dialect's row of the table, as data."""
     batch = None
@@ -75,6 +97,7 @@ def capabilities(dialect: Dialect) -> dict[str, Any]:
             else "the task's video links"
         ),
         "audio": audio,
+        "more_operations": _more_routes(dialect),
         "options": [option for option in OPTIONS if option in dialect.options],
         "required_defaults": _required(dialect),
         "aspect_ratios": (
@@ -96,6 +119,7 @@ _ROWS = (
     ("no-watermark link", "no_watermark"),
     ("video to audio", "audio"),
     ("list, delete, upscale, credits", "official_only"),
+    ("images, modify, reframe, concepts, ping", "more_operations"),
     ("options", "options"),
     ("filled when not given", "required_defaults"),
     ("aspect ratios", "aspect_ratios"),
@@ -111,6 +135,8 @@ def _cell(data: dict[str, Any], field: str) -> str:
         extra = [op for op in ("list", "delete", "upscale", "credits") if op in data["operations"]]
         return ", ".join(extra) if extra else "-"
     value = data[field]
+    if field == "more_operations":
+        return ", ".join(value) or "-"
     if field == "base_url":
         return value or "none (--base-url required)"
     if field == "required_defaults":

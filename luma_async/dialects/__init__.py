@@ -5,7 +5,7 @@ Adding a gateway is adding one file with a `Dialect` subclass and one line in `D
 
 from __future__ import annotations
 
-from ._base import MAX_IMAGE_BYTES, OPERATIONS, OPTIONS, Dialect
+from ._base import KIND_OPERATIONS, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, OPERATIONS, OPTIONS, Dialect
 from ._relay import RelayDialect
 from .anyapi import AnyAPI
 from .gptge import GptGe
@@ -15,7 +15,9 @@ from .xfusion import XFusion
 
 __all__ = [
     "DIALECTS",
+    "KIND_OPERATIONS",
     "MAX_IMAGE_BYTES",
+    "MAX_VIDEO_BYTES",
     "OPERATIONS",
     "OPTIONS",
     "AnyAPI",

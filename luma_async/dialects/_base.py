@@ -11,9 +11,26 @@ from urllib.parse import quote
 
 from .._errors import InvalidRequestError, UnsupportedFeatureError
 from .._http import HttpRequest, HttpResponse
-from .._models import GenerateRequest, Generation
+from .._models import (
+    AnyRequest,
+    GenerateRequest,
+    Generation,
+    ImageRequest,
+    ModifyVideoRequest,
+    ReframeImageRequest,
+    ReframeVideoRequest,
+)
 
-__all__ = ["MAX_IMAGE_BYTES", "OPERATIONS", "OPTIONS", "Dialect"]
+__all__ = [
+    "KIND_OPERATIONS",
+    "MAX_IMAGE_BYTES",
+    "MAX_VIDEO_BYTES",
+    "OPERATIONS",
+    "OPTIONS",
+    "Dialect",
+    "check_image",
+    "check_media",
+]
 
 #: Every operation a dialect may offer, as named in `Dialect.operations`.
 OPERATIONS = (
@@ -27,7 +44,21 @@ OPERATIONS = (
     "delete",
     "upscale",
     "credits",
+    "image",
+    "modify_video",
+    "reframe_video",
+    "reframe_image",
+    "concepts",
+    "ping",
 )
+#: The operation that creates each request kind (`AnyRequest.kind`).
+KIND_OPERATIONS = {
+    "video": "submit",
+    "image": "image",
+    "modify_video": "modify_video",
+    "reframe_video": "reframe_video",
+    "reframe_image": "reframe_image",
+}
 #: Every request option, as named on `GenerateRequest`.
 OPTIONS = (
     "aspect_ratio",
@@ -39,9 +70,13 @@ OPTIONS = (
     "start_image",
     "end_image",
     "callback_url",
+    "concepts",
 )
 #: Gateways refuse images above 10 MB (DIALECTS.md §0); we refuse them before uploading.
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
+#: A video sent inline as a data URI: no limit is documented, but a JSON body past this size
+#: is not something any API takes; host it and pass its URL instead.
+MAX_VIDEO_BYTES = 100 * 1024 * 1024
 
 
 class Dialect(abc.ABC):
@@ -108,6 +143,14 @@ class Dialect(abc.ABC):
         self._check_value("duration", self.duration_of(request), self.durations)
         for option in ("start_image", "end_image"):
             check_image(option, getattr(request, option))
+        concepts = request.concepts
+        if concepts is not None and (
+            not isinstance(concepts, list | tuple)
+            or not all(isinstance(c, str) and c for c in concepts)
+        ):
+            raise InvalidRequestError(
+                "concepts must be a list of concept keys (strings); client.concepts() lists them"
+            )
 
     def _check_value(self, option: str, value: str | None, accepted: Collection[str]) -> None:
         if value is not None and value not in accepted:
@@ -205,33 +248,97 @@ class Dialect(abc.ABC):
         self.require("delete")
         raise NotImplementedError
 
+    # -- the official API's other creates (DIALECTS.md §8); relays have none -----------------
+
+    def create(self, request: AnyRequest) -> HttpRequest:
+        """The create request for any request kind (what `client.submit()` sends)."""
+        if isinstance(request, GenerateRequest):
+            return self.submit(request)
+        if isinstance(request, ImageRequest):
+            return self.image(request)
+        if isinstance(request, ModifyVideoRequest):
+            return self.modify_video(request)
+        if isinstance(request, ReframeVideoRequest):
+            return self.reframe_video(request)
+        if isinstance(request, ReframeImageRequest):
+            return self.reframe_image(request)
+        raise TypeError(f"not a request struct: {type(request).__name__}")
+
+    def image(self, request: ImageRequest) -> HttpRequest:
+        """A Photon image."""
+        self.require("image")
+        raise NotImplementedError
+
+    def modify_video(self, request: ModifyVideoRequest) -> HttpRequest:
+        """A restyled or edited video."""
+        self.require("modify_video")
+        raise NotImplementedError
+
+    def reframe_video(self, request: ReframeVideoRequest) -> HttpRequest:
+        """A video at another aspect ratio."""
+        self.require("reframe_video")
+        raise NotImplementedError
+
+    def reframe_image(self, request: ReframeImageRequest) -> HttpRequest:
+        """An image at another aspect ratio."""
+        self.require("reframe_image")
+        raise NotImplementedError
+
+    def concepts(self) -> HttpRequest:
+        """The camera-motion concepts a video create may name."""
+        self.require("concepts")
+        raise NotImplementedError
+
+    def ping(self) -> HttpRequest:
+        """A request that only checks the API is reachable and the key accepted."""
+        self.require("ping")
+        raise NotImplementedError
+
+    def parse_concepts(self, response: HttpResponse) -> list[str]:
+        """The concept keys of a concepts answer."""
+        self.require("concepts")
+        raise NotImplementedError
+
+    def parse_ping(self, response: HttpResponse) -> None:
+        """Check a ping's answer."""
+        self.require("ping")
+        raise NotImplementedError
+
 
 def check_image(option: str, image: object) -> None:
     """An image must be an http(s) URL or a base64 data URI of at most 10 MB."""
-    if image is None:
+    check_media(option, image, "image")
+
+
+def check_media(option: str, media: object, kind: str) -> None:
+    """Media (`kind` "image" or "video") must be an http(s) URL or a base64 data URI of that
+    kind, within the size limit (images 10 MB, videos `MAX_VIDEO_BYTES`).
+    """
+    if media is None:
         return
-    if not isinstance(image, str):
+    if not isinstance(media, str):
         raise InvalidRequestError(
             f"{option} must be a URL or a data URI (the client reads a pathlib.Path into one), "
-            f"not {type(image).__name__}"
+            f"not {type(media).__name__}"
         )
-    if image.startswith(("http://", "https://")):
+    if media.startswith(("http://", "https://")):
         return
-    if image.startswith("data:image/") and ";base64," in image:
-        payload = image.partition(";base64,")[2]
+    if media.startswith(f"data:{kind}/") and ";base64," in media:
+        payload = media.partition(";base64,")[2]
         size = len(payload) * 3 // 4 - (len(payload) - len(payload.rstrip("=")))
-        if size > MAX_IMAGE_BYTES:
+        limit = MAX_IMAGE_BYTES if kind == "image" else MAX_VIDEO_BYTES
+        if size > limit:
             raise InvalidRequestError(
-                f"{option} is {size} bytes; gateways accept images up to {MAX_IMAGE_BYTES} bytes"
+                f"{option} is {size} bytes; gateways accept {kind}s up to {limit} bytes"
             )
         try:
             data = binascii.a2b_base64(payload, strict_mode=True)
         except binascii.Error:
             data = b""
         if not data:
-            raise InvalidRequestError(f"{option} is not an image in valid base64")
+            raise InvalidRequestError(f"{option} is not {kind} data in valid base64")
         return
-    shown = image[:40] + ("..." if len(image) > 40 else "")
+    shown = media[:40] + ("..." if len(media) > 40 else "")
     raise InvalidRequestError(
-        f"{option} {shown!r} is neither an http(s) URL nor a data:image/...;base64 URI"
+        f"{option} {shown!r} is neither an http(s) URL nor a data:{kind}/...;base64 URI"
     )

@@ -10,13 +10,23 @@ import msgspec
 
 from .._errors import InvalidRequestError
 from .._http import HttpRequest, HttpResponse
-from .._models import GenerateRequest, Generation
+from .._models import (
+    GenerateRequest,
+    Generation,
+    ImageRequest,
+    ModifyVideoRequest,
+    ReframeImageRequest,
+    ReframeVideoRequest,
+)
 from ._base import Dialect
+from ._official_media import image_body, modify_body, reframe_image_body, reframe_video_body
 from ._official_wire import (
+    official_concepts,
     official_created,
     official_credits,
     official_generation,
     official_generations,
+    official_ping,
 )
 from ._relay_wire import check_answer
 
@@ -24,9 +34,9 @@ __all__ = ["Official"]
 
 
 class Official(Dialect):
-    """`https://api.lumalabs.ai/dream-machine/v1`: the only dialect with list, delete, upscale
-    and credits. Its batch query is the list endpoint (newest first), so ids older than one
-    page are fetched singly.
+    """`https://api.lumalabs.ai/dream-machine/v1`: the only dialect with list, delete, upscale,
+    credits, Photon images, modify, reframe, concepts and ping. Its batch query is the list
+    endpoint (newest first), so ids older than one page are fetched singly.
     """
 
     name = "official"
@@ -34,6 +44,7 @@ class Official(Dialect):
     operations: ClassVar[frozenset[str]] = frozenset(
         {"submit", "extend", "get", "batch", "no_watermark", "audio"}
         | {"list", "delete", "upscale", "credits"}
+        | {"image", "modify_video", "reframe_video", "reframe_image", "concepts", "ping"}
     )
     options: ClassVar[frozenset[str]] = frozenset(
         {
@@ -45,6 +56,7 @@ class Official(Dialect):
             "start_image",
             "end_image",
             "callback_url",
+            "concepts",
         }
     )
     aspect_ratios: ClassVar[frozenset[str]] = Dialect.aspect_ratios | {"21:9", "9:21"}
@@ -91,6 +103,8 @@ class Official(Dialect):
             frames["frame1"] = {"type": "image", "url": str(request.end_image)}
         if frames:
             body["keyframes"] = frames
+        if request.concepts is not None:
+            body["concepts"] = [{"key": key} for key in request.concepts]
         return self.merge_extra(body, request)
 
     def submit(self, request: GenerateRequest) -> HttpRequest:
@@ -141,6 +155,42 @@ class Official(Dialect):
     def credits(self) -> HttpRequest:
         """`GET /credits`."""
         return HttpRequest("GET", self.path("/credits"))
+
+    def image(self, request: ImageRequest) -> HttpRequest:
+        """`POST /generations/image` (Photon); `model` is "photon-1" when not given."""
+        body = image_body(request, prompt_low=self.prompt_length[0])
+        return HttpRequest.json("POST", self.path("/generations/image"), body)
+
+    def modify_video(self, request: ModifyVideoRequest) -> HttpRequest:
+        """`POST /generations/video/modify`; `model` is "ray-2" when not given."""
+        body = modify_body(request)
+        return HttpRequest.json("POST", self.path("/generations/video/modify"), body)
+
+    def reframe_video(self, request: ReframeVideoRequest) -> HttpRequest:
+        """`POST /generations/video/reframe`; `model` is "ray-2" when not given."""
+        body = reframe_video_body(request)
+        return HttpRequest.json("POST", self.path("/generations/video/reframe"), body)
+
+    def reframe_image(self, request: ReframeImageRequest) -> HttpRequest:
+        """`POST /generations/image/reframe`; `model` is "photon-1" when not given."""
+        body = reframe_image_body(request)
+        return HttpRequest.json("POST", self.path("/generations/image/reframe"), body)
+
+    def concepts(self) -> HttpRequest:
+        """`GET /generations/concepts/list`."""
+        return HttpRequest("GET", self.path("/generations/concepts/list"))
+
+    def ping(self) -> HttpRequest:
+        """`GET /ping`."""
+        return HttpRequest("GET", self.path("/ping"))
+
+    def parse_concepts(self, response: HttpResponse) -> list[str]:
+        """The concept keys: a list of strings."""
+        return official_concepts(response)
+
+    def parse_ping(self, response: HttpResponse) -> None:
+        """Any 2xx is a pong; errors are raised like any other answer's."""
+        official_ping(response)
 
     def parse_task(self, response: HttpResponse) -> Generation:
         """A Generation object."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import pathlib
+from typing import Any
 
 import msgspec
 import pytest
@@ -69,7 +70,7 @@ async def test_image_to_video_with_urls_and_a_local_file(
     c = await client(emu)
     image = tmp_path / "frame.png"
     image.write_bytes(PNG)
-    options = {"aspect_ratio": "16:9"} if dialect != "anyapi" else {}
+    options: dict[str, Any] = {"aspect_ratio": "16:9"} if dialect != "anyapi" else {}
     made = await c.generate(
         "the tiger turns its head",
         start_image="https://example.com/start.jpg",

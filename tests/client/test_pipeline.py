@@ -41,7 +41,7 @@ async def test_mixed_requests_give_one_result_each(
     requests: list[GenerateRequest | str] = [
         "a red fox",
         GenerateRequest("this one will [fail]"),
-        GenerateRequest("bad ratio", aspect_ratio="2:1"),
+        GenerateRequest("bad ratio", aspect_ratio="2:1"),  # type: ignore[arg-type]
         GenerateRequest("gateway says no", extra_body={"aspect_ratio": "7:3"}),
         "a red fox",  # the same request twice is two jobs
         GenerateRequest("a blue whale", aspect_ratio="9:16"),

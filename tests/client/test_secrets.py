@@ -437,7 +437,7 @@ async def test_refusals_of_a_known_key_keep_it_out(
     w = Witness()
     client_parts(w, c, FAST_RETRY)
     task = emu.create_task("a finished video", run_seconds=0.0, queue_seconds=0.0)
-    options = {"aspect_ratio": "16:9"}
+    options: dict[str, Any] = {"aspect_ratio": "16:9"}
     await w.call("quota", c.generate("one video too many", **options))
     await w.call("bad request", c.generate("odd", extra_body={"aspect_ratio": "7:3"}))
     await w.call("not found", c.get("no-such-task"))

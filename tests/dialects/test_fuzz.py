@@ -49,6 +49,8 @@ def parsers(dialect: Dialect) -> dict[str, Parser]:
     if isinstance(dialect, Official):
         found["parse_credits"] = dialect.parse_credits
         found["parse_empty"] = dialect.parse_empty
+        found["parse_concepts"] = dialect.parse_concepts
+        found["parse_ping"] = dialect.parse_ping
         found["parse_created"] = functools.partial(
             dialect.parse_created, sent=_SENT, since=_SINCE, known=set()
         )
@@ -76,6 +78,14 @@ def check_generation(generation: object) -> None:
     if generation.video is not None:
         best = generation.video.best_url
         assert best is None or (isinstance(best, str) and best)
+    assert generation.kind in ("video", "image")
+    if generation.kind == "image":
+        assert generation.video is None
+    else:
+        assert generation.image is None
+    if generation.ok:
+        assert isinstance(generation.link, str)
+        assert generation.link
 
 
 def feed(status: int, headers: Mapping[str, str], body: bytes) -> None:
@@ -102,6 +112,9 @@ def feed(status: int, headers: Mapping[str, str], body: bytes) -> None:
             assert all(isinstance(task_id, str) and task_id for task_id in result)
         elif parser == "parse_credits":
             assert isinstance(result, float)
+        elif parser == "parse_concepts":
+            assert isinstance(result, list)
+            assert all(isinstance(key, str) and key for key in result)
         else:
             assert result is None
 
@@ -183,6 +196,10 @@ KEYS = [
     "generations",
     "credit_balance",
     "assets",
+    "image",
+    "generation_type",
+    "model",
+    "key",
     "width",
     "height",
     "duration",
@@ -464,3 +481,86 @@ def test_huge_numbers(body: bytes, status: int) -> None:
 def test_every_status_class(status: int, body: bytes) -> None:
     """The edges of every status class, with small bodies."""
     feed(status, {}, body)
+
+
+# -- the official API's other creates, built from anything ----------------------------------
+
+_OFFICIAL = Official()
+_anything = st.none() | scalars | st.lists(scalars, max_size=3) | st.tuples(scalars, scalars)
+_sources = _anything | st.sampled_from(
+    [
+        "https://example.com/a.mp4",
+        "data:video/mp4;base64,AAAAGGZ0eXA=",
+        "data:image/png;base64,iVBORw0KGgo=",
+        Generation("g", State.COMPLETED),
+    ]
+)
+
+
+@FUZZ
+@given(
+    kind=st.sampled_from(["image", "modify_video", "reframe_video", "reframe_image"]),
+    fields=st.dictionaries(
+        st.sampled_from(
+            [
+                "prompt",
+                "model",
+                "aspect_ratio",
+                "format",
+                "image_ref",
+                "style_ref",
+                "character_ref",
+                "modify_image_ref",
+                "mode",
+                "first_frame",
+                "callback_url",
+            ]
+        ),
+        _anything,
+        max_size=6,
+    ),
+    source=_sources,
+)
+def test_new_creates_build_or_refuse_with_invalid_request(
+    kind: str, fields: dict[str, Any], source: Any
+) -> None:
+    """Any field values: a JSON request, or InvalidRequestError (never another exception)."""
+    from luma_async._errors import InvalidRequestError
+    from luma_async._models import (
+        ImageRequest,
+        ModifyVideoRequest,
+        ReframeImageRequest,
+        ReframeVideoRequest,
+    )
+
+    allowed: dict[str, tuple[str, ...]] = {
+        "image": (
+            "model",
+            "aspect_ratio",
+            "format",
+            "image_ref",
+            "style_ref",
+            "character_ref",
+            "modify_image_ref",
+            "callback_url",
+        ),
+        "modify_video": ("prompt", "model", "first_frame", "callback_url"),
+        "reframe_video": ("prompt", "model", "first_frame", "callback_url"),
+        "reframe_image": ("prompt", "model", "format", "callback_url"),
+    }
+    given_fields = {k: v for k, v in fields.items() if k in allowed[kind]}
+    request: Any
+    if kind == "image":
+        request = ImageRequest(fields.get("prompt", "a lighthouse"), **given_fields)
+    elif kind == "modify_video":
+        request = ModifyVideoRequest(source, fields.get("mode", "flex_1"), **given_fields)
+    elif kind == "reframe_video":
+        request = ReframeVideoRequest(source, fields.get("aspect_ratio", "9:16"), **given_fields)
+    else:
+        request = ReframeImageRequest(source, fields.get("aspect_ratio", "9:16"), **given_fields)
+    try:
+        built = _OFFICIAL.create(request)
+    except InvalidRequestError:
+        return
+    assert built.body is not None
+    assert isinstance(json.loads(built.body), dict)

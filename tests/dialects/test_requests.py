@@ -46,7 +46,9 @@ HOOK = "https://example.com/hook"
 
 #: The "options" row of DIALECTS.md §0, as written there.
 OPTIONS_ROW = {
-    "official": "prompt, model, aspect_ratio, resolution, duration, loop, keyframes, callback_url",
+    "official": (
+        "prompt, model, aspect_ratio, resolution, duration, loop, keyframes, concepts, callback_url"
+    ),
     "anyapi": "prompt, model, resolution, duration, loop, expand_prompt, images, callback",
     "rixapi": "prompt, aspect_ratio, loop, expand_prompt, images, callback",
     "xfusion": "prompt, aspect_ratio, expand_prompt, images, callback",
@@ -64,12 +66,16 @@ ROW_WORDS: dict[str, tuple[str, ...]] = {
     "keyframes": ("start_image", "end_image"),
     "images": ("start_image", "end_image"),
     "callback": ("callback_url",),
+    "concepts": ("concepts",),
     "callback_url": ("callback_url",),
 }
 RELAY_OPERATIONS = {"submit", "extend", "get", "batch", "no_watermark"}
 #: The operation rows of DIALECTS.md §0 (submit/extend/query, batch, no-watermark, audio, ...).
 OPERATIONS_ROW = {
-    "official": RELAY_OPERATIONS | {"audio", "list", "delete", "upscale", "credits"},
+    "official": RELAY_OPERATIONS
+    | {"audio", "list", "delete", "upscale", "credits"}
+    # "images (Photon), modify, reframe, concepts, ping": DIALECTS.md §0 and §8.
+    | {"image", "modify_video", "reframe_video", "reframe_image", "concepts", "ping"},
     "anyapi": RELAY_OPERATIONS,
     "rixapi": RELAY_OPERATIONS | {"audio"},
     "xfusion": RELAY_OPERATIONS,
@@ -129,6 +135,7 @@ OPTION_SAMPLES: dict[str, Any] = {
     "start_image": IMAGE,
     "end_image": END_IMAGE,
     "callback_url": HOOK,
+    "concepts": ["dolly_zoom"],
 }
 
 
@@ -878,7 +885,7 @@ def test_duration_of_the_wrong_type_is_invalid(name: str, duration: Any) -> None
 def test_invalid_request_error_is_a_value_error() -> None:
     """InvalidRequestError is also a ValueError, as API.md's tree says."""
     with pytest.raises(ValueError, match="aspect_ratio"):
-        GptGe().submit(GenerateRequest("cat dance", aspect_ratio="2:1"))
+        GptGe().submit(GenerateRequest("cat dance", aspect_ratio="2:1"))  # type: ignore[arg-type]
 
 
 PROMPTS: list[tuple[str, str]] = [
@@ -965,6 +972,6 @@ def test_image_of_exactly_10_mb_is_sent() -> None:
 
 def test_nothing_is_built_when_refused() -> None:
     """The first refusal wins: a lacking option is reported before a bad value."""
-    request = GenerateRequest("", aspect_ratio="2:1")
+    request = GenerateRequest("", aspect_ratio="2:1")  # type: ignore[arg-type]
     with pytest.raises(UnsupportedFeatureError):
         AnyAPI().submit(request)

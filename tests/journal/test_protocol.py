@@ -18,6 +18,7 @@ from luma_async import (
     SubmissionUncertainError,
     VideoAsset,
 )
+from luma_async._models import AnyRequest
 from luma_async._stores import Adopted, Claim, Store, keep_alive, request_digest
 from luma_async._stores import make_store as make_store_for
 
@@ -31,7 +32,7 @@ def prompts(n: int, tag: str = "scene") -> list[GenerateRequest]:
     return [GenerateRequest(f"{tag} {i}") for i in range(n)]
 
 
-def done(index: int, request: GenerateRequest, task_id: str) -> JobResult:
+def done(index: int, request: AnyRequest, task_id: str) -> JobResult:
     """A completed job's result."""
     video = VideoAsset(url=f"https://cdn.example/{task_id}.mp4")
     return JobResult(index, request, Generation(task_id, State.COMPLETED, video=video))

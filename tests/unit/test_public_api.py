@@ -32,6 +32,13 @@ PROMISED = {
     "UnsupportedFeatureError",
     "PollTimeoutError",
     "JournalError",
+    # API.md "More official operations".
+    "ImageRequest",
+    "ModifyVideoRequest",
+    "ReframeVideoRequest",
+    "ReframeImageRequest",
+    "ReframePosition",
+    "ImageAsset",
 }
 
 
