@@ -19,6 +19,7 @@ from ._errors import (
     TransportError,
     UnsupportedFeatureError,
 )
+from ._http import Timeout
 from ._models import GenerateRequest, Generation, JobResult, State, VideoAsset
 from ._retry import RetryPolicy
 from ._version import __version__
@@ -46,6 +47,7 @@ __all__ = [
     "ServerError",
     "State",
     "SubmissionUncertainError",
+    "Timeout",
     "TransportError",
     "UnsupportedFeatureError",
     "VideoAsset",

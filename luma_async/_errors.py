@@ -8,12 +8,14 @@ LumaError
 ├── APIError                   the gateway said no: .status, .message, .code, .request_id
 │   ├── BadRequestError        400, 413, 422
 │   ├── AuthenticationError    401 (unless the message is about quota)
-│   ├── QuotaExceededError     402, or a 4xx (429 included: not retried) whose code/message is about quota or balance; never a 5xx
+│   ├── QuotaExceededError     402, or a 4xx (429 included: not retried) whose code/message
+│   │                          is about quota or balance; never a 5xx
 │   ├── PermissionDeniedError  403
 │   ├── NotFoundError          404, or `task_not_exist` whatever the status
 │   ├── RateLimitError         429, .retry_after
 │   └── ServerError            5xx, 408
-├── InvalidRequestError        refused before sending: a value the dialect does not accept (also a ValueError)
+├── InvalidRequestError        refused before sending: a value the dialect does not accept
+│                              (also a ValueError)
 ├── UnsupportedFeatureError    the dialect has no such option or operation
 └── PollTimeoutError           .pending (also a TimeoutError)
 ```

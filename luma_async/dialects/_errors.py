@@ -120,7 +120,9 @@ def is_final(response: HttpResponse) -> bool:
     if status >= 500 or status < 400 or response.is_html:
         return status == 402
     view = _read(response.body)
-    return status == 402 or _about_quota(f"{_code_of(view) or ''} {_message_of(view) or ''}".lower())
+    return status == 402 or _about_quota(
+        f"{_code_of(view) or ''} {_message_of(view) or ''}".lower()
+    )
 
 
 def error_for(response: HttpResponse) -> APIError | ProtocolError:

@@ -325,7 +325,9 @@ REAL_MESSAGES: list[tuple[int, Any, type[LumaError]]] = [
 
 
 @pytest.mark.parametrize(
-    ("status", "body", "cls"), REAL_MESSAGES, ids=[f"{s}-{str(b)[:40]}" for s, b, _ in REAL_MESSAGES]
+    ("status", "body", "cls"),
+    REAL_MESSAGES,
+    ids=[f"{s}-{str(b)[:40]}" for s, b, _ in REAL_MESSAGES],
 )
 def test_real_messages(status: int, body: Any, cls: type[LumaError]) -> None:
     """Every real refusal found gets the class its status, then its words, say."""
