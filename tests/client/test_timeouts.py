@@ -79,7 +79,7 @@ def test_timeout_values() -> None:
     assert Timeout(total=30, submit=120).for_submit == 120
     for bad in [{"total": 0}, {"connect": -1}, {"submit": 0}]:
         with pytest.raises(ValueError, match="must be > 0"):
-            Timeout(**bad)  # type: ignore[arg-type]
+            Timeout(**bad)
     with pytest.raises(ValueError, match="must be > 0"):
         LumaClient("http://127.0.0.1:1", KEY, timeout=0)
     client = LumaClient("http://127.0.0.1:1", KEY, timeout=Timeout(total=9, submit=99))
