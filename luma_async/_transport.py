@@ -7,6 +7,7 @@ carry request headers, and with them the API key.
 
 from __future__ import annotations
 
+import functools
 import logging
 import ssl as ssl_module
 import time
@@ -159,7 +160,7 @@ class Transport:
             giveup=lambda exc: isinstance(exc, _Retry) and exc.give_up,
             jitter=None,
             logger=None,
-            on_backoff=_log_retry,
+            on_backoff=functools.partial(_log_retry, retry.max_tries),
             on_giveup=_log_giveup,
         )(self._again)
 
@@ -432,7 +433,7 @@ def _request_of(details: Any) -> str:
     return f"{request.method} {request.path}" if request is not None else "request"
 
 
-def _log_retry(details: Any) -> None:
+def _log_retry(max_tries: int, details: Any) -> None:
     """backoff's hook: one line per retry, with what failed and the try number."""
     failure = details.get("exception")
     logger.info(
@@ -440,7 +441,7 @@ def _log_retry(details: Any) -> None:
         _request_of(details),
         _what(failure) if isinstance(failure, _Retry) else "failed",
         details["tries"] + 1,
-        details.get("max_tries") or "?",
+        max_tries,
         details.get("wait") or 0.0,
     )
 
