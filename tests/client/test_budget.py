@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import anyio
@@ -158,3 +159,40 @@ async def test_a_short_retry_after_is_waited_out(
         generation = await c.generate("a red fox in the snow")
     assert generation.id in emu.tasks_created()
     assert emu.stats.faults_injected["rate_429"] == emu.stats.by_route["submit"] - 1
+
+
+def count_429s(caplog: pytest.LogCaptureFixture) -> int:
+    """How many 429s the client met (one WARNING line each)."""
+    return sum(1 for r in caplog.records if "-> 429:" in r.getMessage())
+
+
+@pytest.mark.parametrize("budget", [None, 8.0])
+async def test_behind_a_limiter(
+    budget: float | None,
+    emulator: MakeEmulator,
+    client: MakeClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Behind a 10/s limiter: under a budget of 8/s no 429 is met; without one, 429s are met
+    and slow the reads down, and every read still succeeds."""
+    caplog.set_level(logging.INFO, logger="luma_async")
+    emu = await emulator("anyapi", rate_limit=10.0)
+    retry = RetryPolicy(max_tries=10, max_time=60.0, base=0.05, cap=0.5)
+    c = await client(emu, retry=retry, max_requests_per_second=budget)
+    done = emu.create_task("a finished video", run_seconds=0.0, queue_seconds=0.0)
+    seen: list[str] = []
+
+    async def read() -> None:
+        seen.append((await c.get(done)).id)
+
+    with anyio.fail_after(60):
+        async with anyio.create_task_group() as tg:
+            for _ in range(30):
+                tg.start_soon(read)
+    assert seen == [done] * 30
+    if budget is None:
+        assert count_429s(caplog) > 0
+        assert emu.stats.by_route["get"] == 30 + count_429s(caplog)
+    else:
+        assert count_429s(caplog) == 0
+        assert emu.stats.by_route["get"] == 30
