@@ -100,6 +100,14 @@ class Throttle:
             self._second, self._count = second, 0
         self._count += 1
 
+    def ready(self) -> bool:
+        """True, and counted, when a request may start now without waiting (the usual case)."""
+        now = self._clock()
+        if self.rate is None and now >= self.paused_until:
+            self._count_start(now)
+            return True
+        return False
+
     async def acquire(self, *, patience: float) -> None:
         """Wait for this bucket's turn, but for a pause no longer than `patience` seconds.
 

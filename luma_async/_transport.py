@@ -24,8 +24,9 @@ import backoff
 import yarl
 from multidict import CIMultiDict
 
+from ._attempts import ConnectFailure, Retry, Try, describe, log_giveup, log_retry
 from ._errors import TransportError
-from ._http import HttpRequest, HttpResponse, Timeout, mask_bytes, parse_retry_after
+from ._http import HttpRequest, HttpResponse, Timeout, mask_bytes
 from ._limits import BucketName, RateLimit, Throttle
 from ._retry import RetryPolicy, wait_gen
 from ._version import __version__
@@ -47,47 +48,10 @@ _JSON = MappingProxyType({"Content-Type": "application/json"})
 _first_try: ContextVar[float] = ContextVar("luma_async_first_try")
 
 
-class _Try:
-    """What one `send` has met so far: when it began, and how many connections failed."""
-
-    __slots__ = ("bucket", "connect_failures", "idempotent", "started")
-
-    def __init__(self, bucket: Throttle, idempotent: bool, started: float) -> None:
-        self.bucket = bucket
-        self.idempotent = idempotent
-        self.started = started
-        self.connect_failures = 0
-
-
-class _Retry(Exception):
-    """Internal: one try failed in a way worth another (a status or a network failure)."""
-
-    def __init__(
-        self, response: HttpResponse | None, error: TransportError | None, *, give_up: bool = False
-    ) -> None:
-        self.response = response
-        self.error = error
-        self.retry_after = (
-            parse_retry_after(response.headers.get("retry-after")) if response else None
-        )
-        #: No further try can help (a second failed connect, a Retry-After past the budget).
-        self.give_up = give_up
-
-
-class _ConnectFailure(TransportError):
-    """Internal: no connection could be made (DNS, connect timeout): retried at most once."""
-
-
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
     return parts.scheme, (parts.hostname or "").lower(), port
-
-
-def _what(failure: _Retry) -> str:
-    if failure.response is not None:
-        return f"HTTP {failure.response.status}"
-    return str(failure.error) if failure.error is not None else "failed"
 
 
 class Transport:
@@ -149,19 +113,19 @@ class Transport:
         #: True once any HTTP answer came back: before it, a refused connection means a
         #: wrong host (fail fast); after it, a passing outage (try again later).
         self.answered = False
-        waits = wait_gen(retry, lambda exc: exc.retry_after if isinstance(exc, _Retry) else None)
+        waits = wait_gen(retry, lambda exc: exc.retry_after if isinstance(exc, Retry) else None)
         self._retrying = backoff.on_exception(
             cast(Any, waits),
-            _Retry,
+            Retry,
             max_tries=retry.max_tries,
             # backoff starts its clock when it takes over, after the first try; the budget
             # counts from the first try, so what is left of it is computed at that moment.
             max_time=lambda: retry.max_time - (time.monotonic() - _first_try.get()),
-            giveup=lambda exc: isinstance(exc, _Retry) and exc.give_up,
+            giveup=lambda exc: isinstance(exc, Retry) and exc.give_up,
             jitter=None,
             logger=None,
-            on_backoff=functools.partial(_log_retry, retry.max_tries),
-            on_giveup=_log_giveup,
+            on_backoff=functools.partial(log_retry, retry.max_tries),
+            on_giveup=log_giveup,
         )(self._again)
 
     def __repr__(self) -> str:
@@ -255,38 +219,39 @@ class Transport:
         # status check's CPU. Only a failed first try enters it, replaying that failure first,
         # so the tries, the waits, Retry-After and max_time come out as if it ran them all.
         name: BucketName = bucket or ("read" if idempotent else "create")
-        state = _Try(self.buckets[name], idempotent, time.monotonic())
+        state = Try(self.buckets[name], idempotent, time.monotonic())
         try:
             return await self._once(request, state)
-        except _Retry as first:
+        except Retry as first:
             failure = first
         token = _first_try.set(state.started)
         try:
             return await self._retrying([failure], request, state)
-        except _Retry as retry:
+        except Retry as retry:
             if retry.response is not None:
                 return retry.response
             error = retry.error
         finally:
             _first_try.reset(token)
-        if isinstance(error, _ConnectFailure):
+        if isinstance(error, ConnectFailure):
             error = TransportError(str(error), sent=False)  # the internal class stays inside
         raise error if error is not None else TransportError("retries exhausted")
 
-    async def _again(self, replay: list[_Retry], request: HttpRequest, state: _Try) -> HttpResponse:
+    async def _again(self, replay: list[Retry], request: HttpRequest, state: Try) -> HttpResponse:
         """One try under backoff; the first call re-raises the failure `send` already met."""
         if replay:
             raise replay.pop()
         return await self._once(request, state)
 
-    def _left(self, state: _Try) -> float:
+    def _left(self, state: Try) -> float:
         """Seconds left of this send's retry budget."""
         return self._retry.max_time - (time.monotonic() - state.started)
 
-    async def _once(self, request: HttpRequest, state: _Try) -> HttpResponse:
+    async def _once(self, request: HttpRequest, state: Try) -> HttpResponse:
         # A paused bucket is waited out as far as the budget allows, then the request goes
         # anyway: it meets its own 429 if the gateway still refuses, never a stored one.
-        await state.bucket.acquire(patience=max(self._left(state), 0.0))
+        if not state.bucket.ready():  # the usual case: no coroutine to await
+            await state.bucket.acquire(patience=max(self._left(state), 0.0))
         failure: TransportError | None = None
         async with self._limiter:
             # The rate limit is taken last, with a slot in hand: the request starts at once,
@@ -300,11 +265,11 @@ class Transport:
                 failure = exc
         if failure is not None:
             logger.debug("%s %s failed: %s", request.method, request.path, failure)
-            if isinstance(failure, _ConnectFailure):
+            if isinstance(failure, ConnectFailure):
                 state.connect_failures += 1
-                raise _Retry(None, failure, give_up=state.connect_failures > 1)
+                raise Retry(None, failure, give_up=state.connect_failures > 1)
             if not failure.sent or state.idempotent:
-                raise _Retry(None, failure)
+                raise Retry(None, failure)
             raise failure
         self.answered = True
         status = response.status
@@ -317,7 +282,7 @@ class Transport:
             "Bearer ***" if self._key else "none",
         )
         if status == 429:
-            retry = _Retry(response, None)
+            retry = Retry(response, None)
             state.bucket.throttled(retry.retry_after, self._retry.base)
             logger.warning(
                 "%s %s -> 429: %s requests paused for %s",
@@ -336,10 +301,10 @@ class Transport:
         if state.bucket.rate is not None:
             state.bucket.succeeded()
         if status in RETRY_STATUSES and state.idempotent:
-            raise _Retry(response, None)
+            raise Retry(response, None)
         return response
 
-    async def _exchange(self, request: HttpRequest, state: _Try) -> HttpResponse:
+    async def _exchange(self, request: HttpRequest, state: Try) -> HttpResponse:
         pooled, fresh, _ = self._sessions()
         create = state.bucket.name == "create"
         # Every create on a fresh connection, with the submit timeout (see the class doc).
@@ -367,17 +332,17 @@ class Transport:
                     return HttpResponse(resp.status, resp_headers, self.scrub(body))
         except aiohttp.ClientConnectorDNSError as exc:
             message = f"cannot resolve the host {host!r}: {exc.os_error} (check the base URL)"
-            kind, sent = _ConnectFailure, False
+            kind, sent = ConnectFailure, False
         except aiohttp.ClientConnectorError as exc:
             message, sent = f"cannot connect to {host}: {exc.os_error}", False
         except aiohttp.ConnectionTimeoutError:
             message = f"cannot connect to {host} within {self.timeout.connect:g} s"
-            kind, sent = _ConnectFailure, False
+            kind, sent = ConnectFailure, False
         except TimeoutError:
             limit = self.timeout.for_submit if session is fresh else self.timeout.total
             message = f"no answer within {limit:g} s"
         except aiohttp.ClientError as exc:
-            message = f"{type(exc).__name__}: {_describe(exc)}"
+            message = f"{type(exc).__name__}: {describe(exc)}"
         # Raised outside the `except` blocks on purpose: no aiohttp exception is chained.
         raise kind(f"{request.method} {request.path}: {message or 'failed'}", sent=sent)
 
@@ -423,39 +388,8 @@ class Transport:
             except TimeoutError:
                 failure = f"no data for {self.timeout.total:g} s"
             except aiohttp.ClientError as exc:
-                failure = f"{type(exc).__name__}: {_describe(exc)}"
+                failure = f"{type(exc).__name__}: {describe(exc)}"
         raise TransportError(f"download from {urlsplit(url).hostname}: {failure}")
-
-
-def _request_of(details: Any) -> str:
-    args: tuple[Any, ...] = tuple(details.get("args") or ())
-    request = args[1] if len(args) > 1 and isinstance(args[1], HttpRequest) else None
-    return f"{request.method} {request.path}" if request is not None else "request"
-
-
-def _log_retry(max_tries: int, details: Any) -> None:
-    """backoff's hook: one line per retry, with what failed and the try number."""
-    failure = details.get("exception")
-    logger.info(
-        "%s: %s; try %d of %s in %.2f s",
-        _request_of(details),
-        _what(failure) if isinstance(failure, _Retry) else "failed",
-        details["tries"] + 1,
-        max_tries,
-        details.get("wait") or 0.0,
-    )
-
-
-def _log_giveup(details: Any) -> None:
-    """backoff's hook: one line when a request is given up."""
-    failure = details.get("exception")
-    logger.warning(
-        "%s: giving up after %d tries (%.1f s): %s",
-        _request_of(details),
-        details["tries"],
-        details.get("elapsed") or 0.0,
-        _what(failure) if isinstance(failure, _Retry) else "failed",
-    )
 
 
 def _merged(first: Mapping[str, str] | None, then: CIMultiDict[str] | None) -> CIMultiDict[str]:
@@ -468,11 +402,3 @@ def _merged(first: Mapping[str, str] | None, then: CIMultiDict[str] | None) -> C
 async def _chunks(resp: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
     async for chunk in resp.content.iter_chunked(_CHUNK):
         yield chunk
-
-
-def _describe(exc: aiohttp.ClientError) -> str:
-    """A message for an aiohttp error that never includes request headers."""
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return f"HTTP {exc.status} {exc.message}"
-    args: Any = exc.args
-    return str(args[0]) if args else type(exc).__name__
