@@ -14,7 +14,7 @@ import anyio
 __all__ = ["BucketName", "RateLimit", "Throttle"]
 
 #: The kinds of request that are slowed apart: a 429 on creates never delays status reads.
-BucketName = Literal["create", "read"]
+BucketName = Literal["create", "read", "download"]
 
 
 class RateLimit:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -26,7 +26,7 @@ from multidict import CIMultiDict
 
 from ._attempts import ConnectFailure, Retry, Try, describe, log_giveup, log_retry
 from ._errors import TransportError
-from ._http import HttpRequest, HttpResponse, Timeout, mask_bytes
+from ._http import HttpRequest, HttpResponse, Timeout, mask_bytes, parse_retry_after
 from ._limits import BucketName, RateLimit, Throttle
 from ._retry import RetryPolicy, wait_gen
 from ._version import __version__
@@ -103,6 +103,7 @@ class Transport:
         self.buckets: dict[BucketName, Throttle] = {
             "create": Throttle("create"),
             "read": Throttle("read"),
+            "download": Throttle("download"),
         }
         self._rate_limit = rate_limit
         self._final = final
@@ -205,7 +206,11 @@ class Transport:
         return self._session, self._fresh, self._downloads
 
     async def send(
-        self, request: HttpRequest, *, idempotent: bool = True, bucket: BucketName | None = None
+        self,
+        request: HttpRequest,
+        *,
+        idempotent: bool = True,
+        bucket: Literal["create", "read"] | None = None,
     ) -> HttpResponse:
         """Send `request`, retrying within the policy; returns the last answer, whatever it is.
 
@@ -363,9 +368,12 @@ class Transport:
         failure: str | None = None
         # Nothing under the slot may send through this transport's downloads (a nested
         # download would wait for a slot its parent holds); API requests have their own.
+        bucket = self.buckets["download"]
         async with self._download_slots:
             try:
                 for _hop in range(6):
+                    if not bucket.ready():
+                        await bucket.acquire(patience=self._retry.max_time)
                     own = _origin(url) == self._origin
                     async with session.get(
                         url,
@@ -380,6 +388,12 @@ class Transport:
                             url = str(resp.url.join(yarl.URL(location)))
                             continue
                         resp_headers = {k.lower(): v for k, v in resp.headers.items()}
+                        if resp.status == 429:  # the CDN's own limit: later downloads slow down
+                            after = parse_retry_after(resp_headers.get("retry-after"))
+                            bucket.throttled(after, self._retry.base)
+                            logger.warning("download -> 429: downloads paused")
+                        elif bucket.rate is not None:
+                            bucket.succeeded()
                         yield resp.status, resp_headers, _chunks(resp)
                         return
                 failure = "too many redirects"

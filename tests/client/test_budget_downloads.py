@@ -86,3 +86,38 @@ async def test_a_get_completes_while_downloads_stall(
     assert sizes == [2000] * (max_downloads + 1)
     assert cdn.started == max_downloads + 1
     assert emu.stats.by_route["get"] == 3
+
+
+async def test_a_cdn_429_slows_downloads_only(emulator: MakeEmulator, client: MakeClient) -> None:
+    """A 429 from the CDN paces later downloads; creates and reads are left alone."""
+    emu = await emulator("anyapi")
+    c = await client(emu)
+    hits: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        if len(hits) == 1:
+            return web.Response(status=429, headers={"Retry-After": "0"})
+        return web.Response(body=b"\0" * 100, content_type="video/mp4")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/v.mp4"
+        statuses = []
+        with anyio.fail_after(10):
+            for _ in range(2):
+                async with c.transport.stream(url) as (status, _, chunks):
+                    statuses.append(status)
+                    async for _chunk in chunks:
+                        pass
+    finally:
+        await runner.cleanup()
+    assert statuses == [429, 200]
+    buckets = c.transport.buckets
+    assert buckets["download"].rate is not None
+    assert buckets["read"].rate is None
+    assert buckets["create"].rate is None
