@@ -86,6 +86,7 @@ class Throttle:
         self.rate: float | None = None
         self.paused_until = 0.0
         self._ceiling = 0.0
+        self._decreased_at = -math.inf
         self._next = 0.0
         self._lock = anyio.Lock()
         # Starts in the current and the previous second: what the rate was when a 429 came.
@@ -133,12 +134,17 @@ class Throttle:
     def throttled(self, retry_after: float | None, default: float) -> None:
         """A 429 came back: pause for `retry_after` (else `default`) and halve the rate."""
         now = self._clock()
+        pause = retry_after if retry_after is not None else default
+        self.paused_until = max(self.paused_until, now + pause)
+        # Many requests in flight meet the same overload at once: one halving per second,
+        # not one per answer (32 concurrent 429s must not divide the rate by 2**32).
+        if now - self._decreased_at < 1.0:
+            return
+        self._decreased_at = now
         seen = max(self._count, self._last_count, 1)
         current = self.rate if self.rate is not None else float(seen)
         self._ceiling = max(self._ceiling if self.rate is not None else 0.0, RECOVERED * current)
         self.rate = max(MIN_RATE, current / 2)
-        pause = retry_after if retry_after is not None else default
-        self.paused_until = max(self.paused_until, now + pause)
 
     def succeeded(self) -> None:
         """An answer that was not a 429: the rate creeps back up."""

@@ -141,15 +141,20 @@ async def test_the_rate_creeps_back_up_and_unpaces() -> None:
 
 
 async def test_a_second_429_halves_again() -> None:
-    """Multiplicative decrease: every 429 halves the current rate (down to a floor)."""
+    """Multiplicative decrease: a 429 halves the rate, at most once a second, down to a floor."""
     clock = FakeClock()
     bucket = throttle(clock)
     for _ in range(10):
         await bucket.acquire(patience=60.0)
     bucket.throttled(0.0, default=0.5)
+    for _ in range(31):  # the rest of a burst that met the same overload: no further halving
+        bucket.throttled(0.0, default=0.5)
+    assert bucket.rate == 5.0
+    clock.now += 1.0
     bucket.throttled(0.0, default=0.5)
     assert bucket.rate == 2.5
     for _ in range(20):
+        clock.now += 1.0
         bucket.throttled(0.0, default=0.5)
     assert bucket.rate == MIN_RATE
 
