@@ -287,6 +287,8 @@ class Transport:
             "Bearer ***" if self._key else "none",
         )
         if status == 429:
+            if self._final is not None and self._final(response):
+                return response  # quota, not load: no retry and no pause can change it
             retry = Retry(response, None)
             state.bucket.throttled(retry.retry_after, self._retry.base)
             logger.warning(
@@ -298,8 +300,6 @@ class Transport:
                 if retry.retry_after is not None
                 else f"{self._retry.base:g} s",
             )
-            if self._final is not None and self._final(response):
-                return response  # quota, not load: no retry can change it
             after = retry.retry_after
             retry.give_up = after is not None and after > self._left(state)
             raise retry

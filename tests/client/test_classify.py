@@ -108,6 +108,7 @@ async def test_a_429_about_quota_is_sent_once() -> None:
             await client.get("9d4b7516-77e5-481a-b015-48316ae5cd8e")
         with pytest.raises(QuotaExceededError):
             await client.generate("a red fox in the snow")
+        assert all(bucket.paused_until == 0.0 for bucket in client.transport.buckets.values())
     assert len(gateway.seen) == 2
 
 
