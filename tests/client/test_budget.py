@@ -196,3 +196,33 @@ async def test_behind_a_limiter(
     else:
         assert count_429s(caplog) == 0
         assert emu.stats.by_route["get"] == 30
+
+
+async def test_reads_go_on_while_a_submit_waits_out_its_429(
+    emulator: MakeEmulator, client: MakeClient
+) -> None:
+    """A submit waiting out a Retry-After it can afford holds up no read meanwhile."""
+    faults = Faults(rate_429=1.0, retry_after=3, routes=frozenset({"submit"}))
+    emu = await emulator("anyapi", faults=faults)
+    c = await client(emu, retry=RetryPolicy(max_tries=2, max_time=10.0, base=0.01, cap=0.05))
+    done = emu.create_task("a finished video", run_seconds=0.0, queue_seconds=0.0)
+    order: list[str] = []
+
+    async def submit() -> None:
+        with pytest.raises(RateLimitError):
+            await c.generate("a red fox in the snow")
+        order.append("submit")
+
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(submit)
+            while emu.stats.by_route["submit"] == 0:  # noqa: ASYNC110 - the 429 must come first
+                await anyio.sleep(0.01)
+            for _ in range(5):
+                assert (await c.get(done)).id == done
+            order.append("reads")
+            # The reads were all answered inside the submit's 3 s pause, before its second try.
+            assert emu.stats.by_route["submit"] == 1
+    assert order == ["reads", "submit"]
+    assert emu.stats.by_route["submit"] == 2
+    assert emu.stats.by_route["get"] == 5
