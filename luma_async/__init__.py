@@ -20,6 +20,7 @@ from ._errors import (
     TransportError,
     UnsupportedFeatureError,
 )
+from ._http import Timeout
 from ._models import (
     GenerateRequest,
     Generation,
@@ -81,6 +82,7 @@ __all__ = [
     "ServerError",
     "State",
     "SubmissionUncertainError",
+    "Timeout",
     "TransportError",
     "UnsupportedFeatureError",
     "VideoAsset",

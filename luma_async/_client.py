@@ -9,8 +9,9 @@ import pathlib
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from ssl import SSLContext
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 import anyio
 import msgspec
@@ -25,7 +26,7 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from ._http import HttpRequest
+from ._http import HttpRequest, Timeout
 from ._journal import Journal
 from ._limits import RateLimit
 from ._models import (
@@ -49,9 +50,10 @@ from ._retry import DEFAULT_RETRY, RetryPolicy
 from ._schedule import Schedule
 from ._source import ClientSource
 from ._timing import Timing, TimingCacheOption
-from ._transport import Transport
+from ._transport import DEFAULT_MAX_DOWNLOADS, Transport
 from ._updates import OnUpdate
 from .dialects import KIND_OPERATIONS, Dialect, Official, get_dialect
+from .dialects._errors import is_final
 
 __all__ = ["DEFAULT_MAX_CONCURRENCY", "DEFAULT_TIMEOUT", "LumaClient"]
 
@@ -65,9 +67,12 @@ class LumaClient(MediaOperations):
     """An async client for one gateway: `async with LumaClient(...) as client: ...`.
 
     Arguments left as None come from `$LUMA_BASE_URL`, `$LUMA_API_KEY` and `$LUMA_DIALECT`,
-    then from the dialect's public base URL (DIALECTS.md §0). `max_concurrency` bounds the
-    requests in flight and `max_rps` the requests per second, across everything this client
-    does; a 429 pauses all of them for the time the gateway asks.
+    then from the dialect's public base URL (DIALECTS.md §0). `timeout` is a number (the
+    total for one API request) or a `Timeout(total, connect, submit)`; `ssl` an
+    `ssl.SSLContext` or False. `max_concurrency` bounds the API requests in flight and
+    `max_requests_per_second` the requests that start in any one-second window (retries
+    included); downloads have their own `max_downloads` slots. A 429 slows only the kind of
+    request that met it (creates or reads), for the time the gateway asks.
     """
 
     def __init__(
@@ -76,14 +81,16 @@ class LumaClient(MediaOperations):
         api_key: str | None = None,
         dialect: str | Dialect | None = None,
         *,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | Timeout = DEFAULT_TIMEOUT,
+        ssl: SSLContext | Literal[False] | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         retry: RetryPolicy | None = None,
         retry_submits: bool = False,
         callbacks: CallbackReceiver | None = None,
         headers: Mapping[str, str] | None = None,
         trust_env: bool = False,
-        max_rps: float | None = None,
+        max_requests_per_second: float | None = None,
+        max_downloads: int = DEFAULT_MAX_DOWNLOADS,
         timing_cache: TimingCacheOption = None,
     ) -> None:
         self.dialect = get_dialect(dialect or os.environ.get("LUMA_DIALECT") or "official")
@@ -93,20 +100,24 @@ class LumaClient(MediaOperations):
                 f"the {self.dialect.name} dialect has no public base URL: "
                 "pass base_url= or set LUMA_BASE_URL"
             )
-        if timeout <= 0 or max_concurrency < 1:
-            raise ValueError("timeout must be > 0 and max_concurrency >= 1")
+        if max_concurrency < 1 or max_downloads < 1:
+            raise ValueError("max_concurrency and max_downloads must be >= 1")
+        rate = max_requests_per_second
         self.base_url = base.rstrip("/")
         self.retry_submits = retry_submits
         self.callbacks = callbacks
         self.transport = Transport(
             self.base_url,
             api_key if api_key is not None else os.environ.get("LUMA_API_KEY") or None,
-            timeout=timeout,
+            timeout=Timeout.of(timeout),
             max_concurrency=max_concurrency,
             retry=retry or DEFAULT_RETRY,
             headers=headers,
             trust_env=trust_env,
-            rate_limit=RateLimit.per_second(max_rps) if max_rps else None,
+            rate_limit=RateLimit.per_second(rate) if rate is not None else None,
+            ssl=ssl,
+            max_downloads=max_downloads,
+            final=is_final,
         )
         #: Set once a batch route answers 404/405: this gateway has none, poll singly.
         self.batch_unavailable = False

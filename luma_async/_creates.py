@@ -11,13 +11,22 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from ._callbacks import CallbackReceiver
-from ._errors import LumaError, ProtocolError, ServerError, SubmissionUncertainError, TransportError
-from ._http import HttpRequest
+from ._errors import (
+    APIError,
+    LumaError,
+    NotFoundError,
+    ProtocolError,
+    ServerError,
+    SubmissionUncertainError,
+    TransportError,
+)
+from ._http import HttpRequest, HttpResponse
 from ._models import Generation
 from ._transport import Transport
 from .dialects import Dialect
+from .dialects._errors import error_for
 
-__all__ = ["Creates"]
+__all__ = ["Creates", "route_missing"]
 
 #: How many created ids a client remembers for reconciling lost creates.
 _REMEMBERED = 10_000
@@ -25,6 +34,22 @@ _REMEMBERED = 10_000
 _RECONCILE_PAGE = 50
 #: Seconds the gateway's clock may run behind ours.
 _CLOCK_SKEW = 30.0
+
+
+def route_missing(
+    request: HttpRequest, response: HttpResponse, dialect: Dialect, base_url: str
+) -> NotFoundError:
+    """The error for a 404/405 on a route `dialect` should have: which dialect, which URL."""
+    said = error_for(response)
+    words = said.message if isinstance(said, APIError) else "no such route"
+    return NotFoundError(
+        f"{words}; {request.method} {base_url}{request.path} with the {dialect.name} dialect: "
+        "nothing was created. Check the base URL and the dialect (`luma-async dialects` lists "
+        "them; pick one with `--dialect` or dialect=)",
+        status=response.status,
+        code=said.code if isinstance(said, APIError) else None,
+        request_id=said.request_id if isinstance(said, APIError) else None,
+    )
 
 
 class Creates:
@@ -68,7 +93,10 @@ class Creates:
         """Send a request that creates (and bills) a task; see `SubmissionUncertainError`."""
         started = datetime.now(UTC)
         try:
-            response = await self._transport.send(request, idempotent=self._retry)
+            response = await self._transport.send(request, idempotent=self._retry, bucket="create")
+            if response.status in (404, 405):
+                # No such route: nothing was created, whatever the body says (API.md).
+                raise route_missing(request, response, self._dialect, self._transport.base_url)
             generation = self._dialect.parse_task(response)
         except TransportError as exc:
             if not exc.sent:

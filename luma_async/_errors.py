@@ -8,12 +8,14 @@ LumaError
 ├── APIError                   the gateway said no: .status, .message, .code, .request_id
 │   ├── BadRequestError        400, 413, 422
 │   ├── AuthenticationError    401 (unless the message is about quota)
-│   ├── QuotaExceededError     402, or any status whose code/message is about quota or balance
+│   ├── QuotaExceededError     402, or a 4xx (429 included: not retried) whose code/message
+│   │                          is about quota or balance; never a 5xx
 │   ├── PermissionDeniedError  403
 │   ├── NotFoundError          404, or `task_not_exist` whatever the status
 │   ├── RateLimitError         429, .retry_after
 │   └── ServerError            5xx, 408
 ├── InvalidRequestError        refused before sending: a value the dialect does not accept
+│                              (also a ValueError)
 ├── UnsupportedFeatureError    the dialect has no such option or operation
 ├── PollTimeoutError           .pending (also a TimeoutError)
 └── JournalError               the journal failed or refused the run (changed input, run in use)
@@ -109,7 +111,7 @@ class AuthenticationError(APIError):
 
 
 class QuotaExceededError(APIError):
-    """The account has run out of credits or quota (402, or any status that says so)."""
+    """The account has run out of credits or quota (402, or a 2xx/4xx that says so; never a 5xx)."""
 
 
 class PermissionDeniedError(APIError):

@@ -7,13 +7,15 @@ carry request headers, and with them the API key.
 
 from __future__ import annotations
 
+import functools
 import logging
+import ssl as ssl_module
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -22,13 +24,14 @@ import backoff
 import yarl
 from multidict import CIMultiDict
 
+from ._attempts import ConnectFailure, Retry, Try, describe, log_giveup, log_retry
 from ._errors import TransportError
-from ._http import HttpRequest, HttpResponse, parse_retry_after
-from ._limits import RateLimit
+from ._http import HttpRequest, HttpResponse, Timeout, mask_bytes, parse_retry_after
+from ._limits import BucketName, RateLimit, Throttle
 from ._retry import RetryPolicy, wait_gen
 from ._version import __version__
 
-__all__ = ["RETRY_STATUSES", "Transport"]
+__all__ = ["DEFAULT_MAX_DOWNLOADS", "RETRY_STATUSES", "Transport"]
 
 logger = logging.getLogger("luma_async")
 
@@ -37,21 +40,12 @@ RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 52
 #: An API answer larger than this is not a task list we asked for.
 MAX_BODY = 64 * 1024 * 1024
 _CHUNK = 1 << 16
+#: Downloads in flight at once, each on its own slot (never one of the API's).
+DEFAULT_MAX_DOWNLOADS = 4
 _USER_AGENT = f"luma_async/{__version__}"
 _JSON = MappingProxyType({"Content-Type": "application/json"})
 #: When the first try of the request being retried in this task began (see `send`).
 _first_try: ContextVar[float] = ContextVar("luma_async_first_try")
-
-
-class _Retry(Exception):
-    """Internal: one try failed in a way worth another (a status or a network failure)."""
-
-    def __init__(self, response: HttpResponse | None, error: TransportError | None) -> None:
-        self.response = response
-        self.error = error
-        self.retry_after = (
-            parse_retry_after(response.headers.get("retry-after")) if response else None
-        )
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -66,7 +60,10 @@ class Transport:
     A create (submit, extend, audio, upscale) goes over a new connection each time: a POST
     on a pooled keep-alive connection the server has just closed fails exactly like a POST
     whose answer was lost, and only the latter may have billed. Creates are rare, so the extra
-    handshake is cheap. Downloads have a third session that carries no key at all.
+    handshake is cheap. Downloads have a third session that carries no key at all, and slots
+    of their own, so that slow downloads never hold up a status read.
+
+    Creates and reads are paced apart (`Throttle`): a 429 slows only the kind that met it.
     """
 
     def __init__(
@@ -74,29 +71,42 @@ class Transport:
         base_url: str,
         api_key: str | None,
         *,
-        timeout: float,
+        timeout: float | Timeout,
         max_concurrency: int,
         retry: RetryPolicy,
         headers: Mapping[str, str] | None = None,
         trust_env: bool = False,
         rate_limit: RateLimit | None = None,
+        ssl: ssl_module.SSLContext | bool | None = None,
+        max_downloads: int = DEFAULT_MAX_DOWNLOADS,
+        final: Callable[[HttpResponse], bool] | None = None,
     ) -> None:
+        if max_concurrency < 1 or max_downloads < 1:
+            raise ValueError("max_concurrency and max_downloads must be >= 1")
         self.base_url = base_url.rstrip("/")
         self._key = api_key
-        self._timeout = timeout
+        self.timeout = Timeout.of(timeout)
         self._max_concurrency = max_concurrency
+        self._max_downloads = max_downloads
         self._retry = retry
         # Case-insensitive, so that a caller's `authorization` or `user-agent` replaces ours
         # instead of travelling beside it.
         self._headers = CIMultiDict({"User-Agent": _USER_AGENT})
         self._headers.update(headers or {})
         self._trust_env = trust_env
+        self._ssl: ssl_module.SSLContext | bool = True if ssl is None else ssl
         # A semaphore that skips the checkpoint when a slot is free: CapacityLimiter's
         # checkpoint and shielded scope cost ~10% of a status check's CPU (benchmarks page).
         self._limiter = anyio.Semaphore(max_concurrency, fast_acquire=True)
-        self._pause_until = 0.0
-        self._paused_by: HttpResponse | None = None
+        self._download_slots = anyio.Semaphore(max_downloads, fast_acquire=True)
+        #: Pacing per kind of request: a 429 on creates never delays status reads.
+        self.buckets: dict[BucketName, Throttle] = {
+            "create": Throttle("create"),
+            "read": Throttle("read"),
+            "download": Throttle("download"),
+        }
         self._rate_limit = rate_limit
+        self._final = final
         self._session: aiohttp.ClientSession | None = None
         self._fresh: aiohttp.ClientSession | None = None
         self._downloads: aiohttp.ClientSession | None = None
@@ -104,16 +114,19 @@ class Transport:
         #: True once any HTTP answer came back: before it, a refused connection means a
         #: wrong host (fail fast); after it, a passing outage (try again later).
         self.answered = False
-        waits = wait_gen(retry, lambda exc: exc.retry_after if isinstance(exc, _Retry) else None)
+        waits = wait_gen(retry, lambda exc: exc.retry_after if isinstance(exc, Retry) else None)
         self._retrying = backoff.on_exception(
             cast(Any, waits),
-            _Retry,
+            Retry,
             max_tries=retry.max_tries,
             # backoff starts its clock when it takes over, after the first try; the budget
             # counts from the first try, so what is left of it is computed at that moment.
             max_time=lambda: retry.max_time - (time.monotonic() - _first_try.get()),
+            giveup=lambda exc: isinstance(exc, Retry) and exc.give_up,
             jitter=None,
             logger=None,
+            on_backoff=functools.partial(log_retry, retry.max_tries),
+            on_giveup=log_giveup,
         )(self._again)
 
     def __repr__(self) -> str:
@@ -124,27 +137,46 @@ class Transport:
         """Requests in flight for this client at most (also the size of each pool)."""
         return self._max_concurrency
 
+    @property
+    def max_downloads(self) -> int:
+        """Downloads in flight for this client at most."""
+        return self._max_downloads
+
     async def open(self) -> None:
         """Create the sessions; must run inside the event loop that will use them."""
         if self._session is None:
-            self._session = self._new_session(self._api_headers(), force_close=False)
-            self._fresh = self._new_session(self._api_headers(), force_close=True)
+            total, connect = self.timeout.total, self.timeout.connect
+            self._session = self._new_session(self._api_headers(), False, total, connect)
+            self._fresh = self._new_session(
+                self._api_headers(), True, self.timeout.for_submit, connect
+            )
             # The caller's headers may hold secrets too: downloads send them, with the key,
             # only to the gateway's own origin (see `stream`).
-            self._downloads = self._new_session({"User-Agent": _USER_AGENT}, force_close=False)
+            self._downloads = self._new_session(
+                {"User-Agent": _USER_AGENT}, False, None, connect, limit=self._max_downloads
+            )
 
     def _new_session(
-        self, headers: Mapping[str, str] | CIMultiDict[str], *, force_close: bool
+        self,
+        headers: Mapping[str, str] | CIMultiDict[str],
+        force_close: bool,
+        total: float | None,
+        connect: float,
+        *,
+        limit: int | None = None,
     ) -> aiohttp.ClientSession:
         # Headers and timeout are session defaults rather than per-call arguments: aiohttp
         # merges per-call ones on every request, which costs ~5% of a status check's CPU.
         return aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(
-                limit=self._max_concurrency, force_close=force_close, ttl_dns_cache=300
+                limit=limit or self._max_concurrency,
+                force_close=force_close,
+                ttl_dns_cache=300,
+                ssl=self._ssl,
             ),
             trust_env=self._trust_env,
             headers=headers,
-            timeout=aiohttp.ClientTimeout(total=self._timeout),
+            timeout=aiohttp.ClientTimeout(total=total, sock_connect=connect),
         )
 
     async def close(self) -> None:
@@ -162,10 +194,8 @@ class Transport:
         return merged
 
     def scrub(self, data: bytes) -> bytes:
-        """`data` with the API key blanked out, in case a gateway echoes it back."""
-        if self._key and self._key.encode() in data:
-            return data.replace(self._key.encode(), b"***")
-        return data
+        """`data` with the API key masked wherever a gateway echoed it as a whole token."""
+        return mask_bytes(data, self._key)
 
     def _sessions(
         self,
@@ -175,94 +205,120 @@ class Transport:
             raise RuntimeError("the client is not open: use `async with LumaClient(...)`")
         return self._session, self._fresh, self._downloads
 
-    async def send(self, request: HttpRequest, *, idempotent: bool = True) -> HttpResponse:
+    async def send(
+        self,
+        request: HttpRequest,
+        *,
+        idempotent: bool = True,
+        bucket: Literal["create", "read"] | None = None,
+    ) -> HttpResponse:
         """Send `request`, retrying within the policy; returns the last answer, whatever it is.
 
         With `idempotent=False` only failures that provably reached no one are retried (a
         refused connection, a 429); any other failure raises `TransportError(sent=True)`.
+        `bucket` is the kind of request paced together ("create" or "read"; by default
+        "read" when idempotent, else "create"). A 429 whose `Retry-After` is longer than what
+        is left of the retry budget is returned at once: the caller raises `RateLimitError`.
         """
         # The first try runs bare: most requests succeed, and backoff's wrapper costs ~5% of a
         # status check's CPU. Only a failed first try enters it, replaying that failure first,
         # so the tries, the waits, Retry-After and max_time come out as if it ran them all.
-        started = time.monotonic()
+        name: BucketName = bucket or ("read" if idempotent else "create")
+        state = Try(self.buckets[name], idempotent, time.monotonic())
         try:
-            return await self._once(request, idempotent)
-        except _Retry as first:
+            return await self._once(request, state)
+        except Retry as first:
             failure = first
-        token = _first_try.set(started)
+        token = _first_try.set(state.started)
         try:
-            return await self._retrying([failure], request, idempotent)
-        except _Retry as retry:
+            return await self._retrying([failure], request, state)
+        except Retry as retry:
             if retry.response is not None:
                 return retry.response
             error = retry.error
         finally:
             _first_try.reset(token)
+        if isinstance(error, ConnectFailure):
+            error = TransportError(str(error), sent=False)  # the internal class stays inside
         raise error if error is not None else TransportError("retries exhausted")
 
-    async def _again(
-        self, replay: list[_Retry], request: HttpRequest, idempotent: bool
-    ) -> HttpResponse:
+    async def _again(self, replay: list[Retry], request: HttpRequest, state: Try) -> HttpResponse:
         """One try under backoff; the first call re-raises the failure `send` already met."""
         if replay:
             raise replay.pop()
-        return await self._once(request, idempotent)
+        return await self._once(request, state)
 
-    async def _once(self, request: HttpRequest, idempotent: bool) -> HttpResponse:
-        refusal = await self._wait_for_pause()
-        if refusal is not None:
-            return refusal
-        if self._rate_limit is not None:
-            await self._rate_limit.acquire()
+    def _left(self, state: Try) -> float:
+        """Seconds left of this send's retry budget."""
+        return self._retry.max_time - (time.monotonic() - state.started)
+
+    async def _once(self, request: HttpRequest, state: Try) -> HttpResponse:
+        # A paused bucket is waited out as far as the budget allows, then the request goes
+        # anyway: it meets its own 429 if the gateway still refuses, never a stored one.
+        if not state.bucket.ready():  # the usual case: no coroutine to await
+            await state.bucket.acquire(patience=max(self._left(state), 0.0))
         failure: TransportError | None = None
         async with self._limiter:
+            # The rate limit is taken last, with a slot in hand: the request starts at once,
+            # so no more than N start in any window, retries and 429s included.
+            if self._rate_limit is not None:
+                await self._rate_limit.acquire()
             started = time.monotonic()
             try:
-                response = await self._exchange(request, idempotent)
+                response = await self._exchange(request, state)
             except TransportError as exc:
                 failure = exc
-        if failure is None:
-            self.answered = True
-        else:
+        if failure is not None:
             logger.debug("%s %s failed: %s", request.method, request.path, failure)
-            if not failure.sent or idempotent:
-                raise _Retry(None, failure)
+            if isinstance(failure, ConnectFailure):
+                state.connect_failures += 1
+                raise Retry(None, failure, give_up=state.connect_failures > 1)
+            if not failure.sent or state.idempotent:
+                raise Retry(None, failure)
             raise failure
+        self.answered = True
+        status = response.status
         logger.debug(
             "%s %s -> %d (%.0f ms, Authorization: %s)",
             request.method,
             request.path,
-            response.status,
+            status,
             (time.monotonic() - started) * 1000,
             "Bearer ***" if self._key else "none",
         )
-        if response.status in RETRY_STATUSES and (idempotent or response.status == 429):
-            retry = _Retry(response, None)
-            if response.status == 429:
-                self._pause(retry.retry_after, response)
+        if status == 429:
+            if self._final is not None and self._final(response):
+                return response  # quota, not load: no retry and no pause can change it
+            retry = Retry(response, None)
+            state.bucket.throttled(retry.retry_after, self._retry.base)
+            logger.warning(
+                "%s %s -> 429: %s requests paused for %s",
+                request.method,
+                request.path,
+                state.bucket.name,
+                f"{retry.retry_after:g} s (Retry-After)"
+                if retry.retry_after is not None
+                else f"{self._retry.base:g} s",
+            )
+            after = retry.retry_after
+            retry.give_up = after is not None and after > self._left(state)
             raise retry
+        if state.bucket.rate is not None:
+            state.bucket.succeeded()
+        if status in RETRY_STATUSES and state.idempotent:
+            raise Retry(response, None)
         return response
 
-    def _pause(self, seconds: float | None, response: HttpResponse) -> None:
-        """A 429 slows every request of this client, not just the one that met it."""
-        until = time.monotonic() + (seconds if seconds is not None else self._retry.base)
-        if until > self._pause_until:
-            self._pause_until, self._paused_by = until, response
-
-    async def _wait_for_pause(self) -> HttpResponse | None:
-        """Sleep out a pause; one longer than the retry budget answers its 429 at once."""
-        delay = self._pause_until - time.monotonic()
-        if delay > self._retry.max_time:
-            return self._paused_by
-        if delay > 0:
-            await anyio.sleep(delay)
-        return None
-
-    async def _exchange(self, request: HttpRequest, idempotent: bool) -> HttpResponse:
+    async def _exchange(self, request: HttpRequest, state: Try) -> HttpResponse:
         pooled, fresh, _ = self._sessions()
-        session = pooled if idempotent or request.method in ("GET", "HEAD") else fresh
+        create = state.bucket.name == "create"
+        # Every create on a fresh connection, with the submit timeout (see the class doc).
+        unsafe = not state.idempotent and request.method not in ("GET", "HEAD")
+        session = fresh if create or unsafe else pooled
+        host = self._origin[1]
         message: str | None = None
         sent = True
+        kind: type[TransportError] = TransportError
         try:
             async with session.request(
                 request.method,
@@ -279,14 +335,21 @@ class Transport:
                     body = await resp.read()
                     resp_headers = {k.lower(): v for k, v in resp.headers.items()}
                     return HttpResponse(resp.status, resp_headers, self.scrub(body))
+        except aiohttp.ClientConnectorDNSError as exc:
+            message = f"cannot resolve the host {host!r}: {exc.os_error} (check the base URL)"
+            kind, sent = ConnectFailure, False
         except aiohttp.ClientConnectorError as exc:
-            message, sent = f"cannot connect to {self._origin[1]}: {exc.os_error}", False
+            message, sent = f"cannot connect to {host}: {exc.os_error}", False
+        except aiohttp.ConnectionTimeoutError:
+            message = f"cannot connect to {host} within {self.timeout.connect:g} s"
+            kind, sent = ConnectFailure, False
         except TimeoutError:
-            message = f"no answer within {self._timeout:g} s"
+            limit = self.timeout.for_submit if session is fresh else self.timeout.total
+            message = f"no answer within {limit:g} s"
         except aiohttp.ClientError as exc:
-            message = f"{type(exc).__name__}: {_describe(exc)}"
+            message = f"{type(exc).__name__}: {describe(exc)}"
         # Raised outside the `except` blocks on purpose: no aiohttp exception is chained.
-        raise TransportError(f"{request.method} {request.path}: {message or 'failed'}", sent=sent)
+        raise kind(f"{request.method} {request.path}: {message or 'failed'}", sent=sent)
 
     @asynccontextmanager
     async def stream(
@@ -295,18 +358,22 @@ class Transport:
         """GET `url` for a download: status, headers and the body in chunks.
 
         The API key goes only to the gateway's own origin; redirects are followed by hand so
-        that a hop to another host never carries it. Timeouts are per read, not total.
+        that a hop to another host never carries it. Timeouts are per read, not total. A
+        download holds one of `max_downloads` slots, never one of the API requests'.
         """
         _, _, session = self._sessions()
         timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=self._timeout, sock_read=self._timeout
+            total=None, sock_connect=self.timeout.connect, sock_read=self.timeout.total
         )
         failure: str | None = None
-        # One slot for the whole download. Nothing under it may send through this transport
-        # (a link refresh, say): with every slot held by downloads that wait, none would come.
-        async with self._limiter:
+        # Nothing under the slot may send through this transport's downloads (a nested
+        # download would wait for a slot its parent holds); API requests have their own.
+        bucket = self.buckets["download"]
+        async with self._download_slots:
             try:
                 for _hop in range(6):
+                    if not bucket.ready():
+                        await bucket.acquire(patience=self._retry.max_time)
                     own = _origin(url) == self._origin
                     async with session.get(
                         url,
@@ -321,15 +388,21 @@ class Transport:
                             url = str(resp.url.join(yarl.URL(location)))
                             continue
                         resp_headers = {k.lower(): v for k, v in resp.headers.items()}
+                        if resp.status == 429:  # the CDN's own limit: later downloads slow down
+                            after = parse_retry_after(resp_headers.get("retry-after"))
+                            bucket.throttled(after, self._retry.base)
+                            logger.warning("download -> 429: downloads paused")
+                        elif bucket.rate is not None:
+                            bucket.succeeded()
                         yield resp.status, resp_headers, _chunks(resp)
                         return
                 failure = "too many redirects"
             except aiohttp.ClientConnectorError as exc:
                 failure = f"cannot connect to {urlsplit(url).hostname}: {exc.os_error}"
             except TimeoutError:
-                failure = f"no data for {self._timeout:g} s"
+                failure = f"no data for {self.timeout.total:g} s"
             except aiohttp.ClientError as exc:
-                failure = f"{type(exc).__name__}: {_describe(exc)}"
+                failure = f"{type(exc).__name__}: {describe(exc)}"
         raise TransportError(f"download from {urlsplit(url).hostname}: {failure}")
 
 
@@ -343,11 +416,3 @@ def _merged(first: Mapping[str, str] | None, then: CIMultiDict[str] | None) -> C
 async def _chunks(resp: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
     async for chunk in resp.content.iter_chunked(_CHUNK):
         yield chunk
-
-
-def _describe(exc: aiohttp.ClientError) -> str:
-    """A message for an aiohttp error that never includes request headers."""
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return f"HTTP {exc.status} {exc.message}"
-    args: Any = exc.args
-    return str(args[0]) if args else type(exc).__name__

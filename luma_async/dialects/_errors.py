@@ -25,12 +25,14 @@ from .._errors import (
 from .._http import HttpResponse, parse_retry_after
 from ._decoding import DECODE_ERRORS, lenient
 
-__all__ = ["SUCCESS_CODES", "error_for", "is_success_code"]
+__all__ = ["SUCCESS_CODES", "error_for", "is_final", "is_success_code"]
 
 #: Envelope codes that mean success (DIALECTS.md §3), compared case-insensitively.
 SUCCESS_CODES = frozenset({"0", "200", "success", "succeed"})
 
-_QUOTA_WORDS = ("quota", "额度", "余额", "insufficient", "balance")
+#: Words of a quota or balance refusal. Not "insufficient" alone: a 503 "insufficient
+#: capacity" is overload and a 403 "insufficient permissions" is a permission error.
+_QUOTA_WORDS = ("quota", "额度", "余额", "balance", "credit", "billing", "欠费")
 _REQUEST_ID = re.compile(r"request id:\s*([\w-]+)", re.IGNORECASE)
 
 
@@ -105,6 +107,24 @@ def _short(body: bytes) -> str:
     return " ".join(text.split()) or "empty body"
 
 
+def _about_quota(text: str) -> bool:
+    return any(word in text for word in _QUOTA_WORDS)
+
+
+def is_final(response: HttpResponse) -> bool:
+    """True for an answer no retry can change: a 429 (or any 4xx) about quota or balance.
+
+    The transport retries 429s; given this, it sends a 429 `insufficient_quota` only once.
+    """
+    status = response.status
+    if status >= 500 or status < 400 or response.is_html:
+        return status == 402
+    view = _read(response.body)
+    return status == 402 or _about_quota(
+        f"{_code_of(view) or ''} {_message_of(view) or ''}".lower()
+    )
+
+
 def error_for(response: HttpResponse) -> APIError | ProtocolError:
     """The error a failed answer stands for, classified as DIALECTS.md §6 says."""
     status = response.status
@@ -124,7 +144,9 @@ def error_for(response: HttpResponse) -> APIError | ProtocolError:
     def make(cls: type[APIError]) -> APIError:
         return cls(message, status=status, code=code, request_id=request_id)
 
-    if any(word in text for word in _QUOTA_WORDS) or status == 402:
+    # Status first, words second (DIALECTS.md §6 rule 1): a 5xx is overload or an upstream
+    # failure whatever its words, never a reason to stop a whole run.
+    if status == 402 or (status < 500 and _about_quota(text)):
         return make(QuotaExceededError)
     if "task_not_exist" in text or status == 404:
         return make(NotFoundError)

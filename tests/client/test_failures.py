@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from luma_async import (
@@ -242,3 +244,39 @@ async def test_a_client_that_is_not_open_says_so(emulator: MakeEmulator) -> None
     c = LumaClient(emu.base_url, "k", "gptge")
     with pytest.raises(RuntimeError, match="not open"):
         await c.get("x")
+
+
+async def test_one_log_line_per_retry_pause_and_give_up(
+    emulator: MakeEmulator, client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each retry is an INFO line with the failure and the try number; a give-up a WARNING."""
+    caplog.set_level(logging.INFO, logger="luma_async")
+    emu = await emulator("anyapi", faults=every("http_500", "get"), api_key="sk-logged-key-1")
+    c = await client(emu, api_key="sk-logged-key-1")
+    task = emu.create_task("a finished video", run_seconds=0.0, queue_seconds=0.0)
+    with pytest.raises(ServerError):
+        await c.get(task)
+    lines = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "luma_async"]
+    retries = [m for level, m in lines if level == logging.INFO]
+    assert len(retries) == FAST_RETRY.max_tries - 1
+    for n, line in enumerate(retries, start=2):
+        assert f"GET /luma/generations/{task}: HTTP 500; try {n} of {FAST_RETRY.max_tries}" in line
+    give_ups = [m for level, m in lines if level == logging.WARNING]
+    assert len(give_ups) == 1
+    assert f"giving up after {FAST_RETRY.max_tries} tries" in give_ups[0]
+    assert not any("sk-logged-key-1" in m for _, m in lines)
+
+
+async def test_a_429_logs_its_pause(
+    emulator: MakeEmulator, client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 429 is a WARNING naming the bucket it pauses and for how long."""
+    caplog.set_level(logging.INFO, logger="luma_async")
+    faults = Faults(rate_429=1.0, retry_after=30, routes=frozenset({"submit"}))
+    emu = await emulator("anyapi", faults=faults)
+    c = await client(emu)
+    with pytest.raises(RateLimitError):
+        await c.generate("a cat")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("429: create requests paused for 30 s (Retry-After)" in m for m in warnings)
+    assert any("giving up after 1 tries" in m for m in warnings)

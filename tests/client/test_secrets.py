@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
 import pytest
+from aiohttp import web
 
 from luma_async import (
     AuthenticationError,
@@ -34,6 +35,7 @@ from luma_async import (
     TransportError,
     VideoAsset,
 )
+from luma_async._http import mask, mask_bytes
 from luma_async.emulator import Faults
 
 from ..conftest import FAST_RETRY, MakeClient, MakeEmulator, closed_port
@@ -498,3 +500,60 @@ async def test_tracebacks_with_locals_keep_the_key_out(tmp_path: pathlib.Path) -
     assert set(w.errors) == {"get", "generate", "download"}
     found = [label for label, exc in w.errors.items() if leaks(with_locals(exc))]
     assert found == [], f"the API key is in the frame variables of: {found}"
+
+
+# -- masking: whole tokens only ------------------------------------------------------------------
+
+MASKED = [
+    ("k", "unknown key k", "unknown key ***"),
+    ("k", "k", "***"),
+    ("k", "token: k.", "token: ***."),
+    ("k", "kk k-k", "kk k-k"),
+    ("ab", "tab about ab ab", "tab about *** ***"),
+    (SECRET, f"Bearer {SECRET}", "Bearer ***"),
+    (SECRET, f"TokenStatusExhausted[{SECRET}]", "TokenStatusExhausted[***]"),
+    (SECRET, f"key={SECRET}&x=1", "key=***&x=1"),
+    (SECRET, f'"{SECRET}"', '"***"'),
+    (SECRET, f"x{SECRET} {SECRET}x", f"x{SECRET} {SECRET}x"),
+    ("a.b+c", "a.b+c aXb+c", "*** aXb+c"),
+    ("密钥", "用户 密钥 无效", "用户 *** 无效"),
+]
+
+
+@pytest.mark.parametrize(("key", "text", "expected"), MASKED)
+def test_masking_replaces_whole_tokens_only(key: str, text: str, expected: str) -> None:
+    """The key is masked where it stands alone, whatever its length; words keep their letters."""
+    assert mask(text, key) == expected
+    assert mask_bytes(text.encode(), key) == expected.encode()
+
+
+@pytest.mark.parametrize(
+    ("key", "said", "expected"),
+    [
+        ("k", "token k is unknown", "token *** is unknown"),
+        (SECRET, f"无效的令牌 {SECRET} (unknown)", "无效的令牌 *** (unknown)"),
+    ],
+)
+async def test_an_echoed_key_is_masked_and_the_words_are_kept(
+    key: str, said: str, expected: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A gateway that echoes the key: the error has it masked, and "unknown" stays "unknown"."""
+    watch_logs(caplog)
+
+    async def handle(request: web.Request) -> web.Response:
+        return web.json_response({"error": {"message": said}}, status=401)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        async with LumaClient(url, key, "rixapi", retry=FAST_RETRY) as c:
+            with pytest.raises(AuthenticationError) as info:
+                await c.get("task-1")
+    finally:
+        await runner.cleanup()
+    assert info.value.message == expected
+    assert str(info.value) == f"HTTP 401: {expected}"

@@ -24,7 +24,7 @@ from luma_async._errors import (
 )
 from luma_async._http import HttpResponse
 from luma_async.dialects import Dialect, Official, get_dialect
-from luma_async.dialects._errors import error_for
+from luma_async.dialects._errors import error_for, is_final
 
 from .conftest import encode, fixture_bytes, fixture_json, response
 
@@ -213,30 +213,131 @@ def test_every_parser_raises_the_same_error(
     assert (error.message, error.code, error.request_id) == (message, code, request_id)
 
 
-# -- rule 1: quota, any status ------------------------------------------------------------------
+# -- rule 1: quota, status first --------------------------------------------------------------
 
-QUOTA_WORDS = ["quota", "额度", "余额", "insufficient"]
+QUOTA_WORDS = ["quota", "额度", "余额", "balance", "credit"]
 
 
 @pytest.mark.parametrize("word", QUOTA_WORDS)
-@pytest.mark.parametrize("status", [200, 400, 401, 402, 403, 404, 429, 500, 503])
-def test_quota_word_in_message_at_any_status(word: str, status: int) -> None:
-    """A message about quota or balance is a QuotaExceededError whatever the status."""
+@pytest.mark.parametrize("status", [200, 400, 401, 402, 403, 404, 429])
+def test_quota_word_in_message_below_500(word: str, status: int) -> None:
+    """A message about quota or balance on a 2xx or 4xx is a QuotaExceededError."""
     body = {"error": {"message": f"账户 {word} problem", "type": "new_api_error"}}
     error = error_for(response(body, status))
     assert type(error) is QuotaExceededError
     assert error.status == status
 
 
+@pytest.mark.parametrize("word", [*QUOTA_WORDS, "insufficient"])
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_quota_word_on_a_5xx_is_a_server_error(word: str, status: int) -> None:
+    """A 5xx is overload or an upstream failure whatever its words: never a quota error."""
+    body = {"error": {"message": f"账户 {word} problem", "type": "new_api_error"}}
+    assert type(error_for(response(body, status))) is ServerError
+
+
 @pytest.mark.parametrize(
     "code", ["quota_not_enough", "insufficient_user_quota", "INSUFFICIENT_BALANCE", "余额不足"]
 )
-@pytest.mark.parametrize("status", [200, 400, 403, 500])
-def test_quota_word_in_code_at_any_status(code: str, status: int) -> None:
+@pytest.mark.parametrize("status", [200, 400, 403, 429])
+def test_quota_word_in_code(code: str, status: int) -> None:
     """A code about quota is a QuotaExceededError even with a neutral message."""
     error = error_for(response({"code": code, "message": "request refused", "data": None}, status))
     assert type(error) is QuotaExceededError
     assert error.code == code
+
+
+#: Real refusals from gateways, relays and upstreams: (status, body, class). Sources: the
+#: fixtures above, DIALECTS.md §6, one-api/new-api (relay quota and channel errors), OpenAI
+#: (429 insufficient_quota), Anthropic (credit balance), and the overload messages of issue 11.
+REAL_MESSAGES: list[tuple[int, Any, type[LumaError]]] = [
+    (503, {"error": {"message": "Insufficient capacity, please retry later"}}, ServerError),
+    (503, {"error": {"message": "no available backend", "type": "new_api_error"}}, ServerError),
+    (500, {"detail": "insufficient GPU resources"}, ServerError),
+    (503, {"error": {"message": "当前分组 default 下对于模型 luma 无可用渠道"}}, ServerError),
+    (500, {"code": "quota_not_enough", "message": "user quota is not enough"}, ServerError),
+    (
+        500,
+        {"error": {"message": "upstream: insufficient_user_quota", "type": "one_api_error"}},
+        ServerError,
+    ),
+    (403, {"error": {"message": "insufficient permissions for this model"}}, PermissionDeniedError),
+    (403, {"detail": "Insufficient permissions"}, PermissionDeniedError),
+    (
+        429,
+        {
+            "error": {
+                "message": "You exceeded your current quota, please check your plan and "
+                "billing details.",
+                "type": "insufficient_quota",
+                "code": "insufficient_quota",
+            }
+        },
+        QuotaExceededError,
+    ),
+    (429, {"error": {"message": "当前分组上游负载已饱和，请稍后再试"}}, RateLimitError),
+    (429, {"detail": "Too many concurrent generations, please wait"}, RateLimitError),
+    (
+        403,
+        {
+            "error": {
+                "message": "user quota is not enough",
+                "type": "one_api_error",
+                "code": "insufficient_user_quota",
+            }
+        },
+        QuotaExceededError,
+    ),
+    (
+        403,
+        {
+            "error": {
+                "message": "User's credit limit is insufficient, remaining credit limit: $0.00",
+                "code": "insufficient_user_quota",
+            }
+        },
+        QuotaExceededError,
+    ),
+    (
+        403,
+        {
+            "error": {
+                "message": "pre-consume quota failed, user quota: ＄0.000000, need quota: ＄0.5",
+                "code": "pre_consume_token_quota_failed",
+            }
+        },
+        QuotaExceededError,
+    ),
+    (401, {"error": {"message": "该令牌额度已用尽 TokenStatusExhausted"}}, QuotaExceededError),
+    (403, {"code": "quota_not_enough", "message": "user quota is not enough"}, QuotaExceededError),
+    (
+        400,
+        {"error": {"message": "Your credit balance is too low to access the API."}},
+        QuotaExceededError,
+    ),
+    (400, {"detail": "Insufficient credits"}, QuotaExceededError),
+    (402, {"message": "Payment Required"}, QuotaExceededError),
+    (200, {"code": "quota_not_enough", "message": "user quota is not enough"}, QuotaExceededError),
+    (200, {"code": 500, "message": "用户余额不足"}, QuotaExceededError),
+    (401, {"error": {"message": "无效的令牌", "type": "new_api_error"}}, AuthenticationError),
+    (403, {"error": {"message": "用户已被封禁"}}, PermissionDeniedError),
+]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls"),
+    REAL_MESSAGES,
+    ids=[f"{s}-{str(b)[:40]}" for s, b, _ in REAL_MESSAGES],
+)
+def test_real_messages(status: int, body: Any, cls: type[LumaError]) -> None:
+    """Every real refusal found gets the class its status, then its words, say."""
+    assert type(error_for(response(body, status))) is cls
+
+
+@pytest.mark.parametrize(("status", "body", "cls"), REAL_MESSAGES)
+def test_is_final_only_for_quota_below_500(status: int, body: Any, cls: type[LumaError]) -> None:
+    """The transport's "do not retry" test agrees with the classification."""
+    assert is_final(response(body, status)) is (cls is QuotaExceededError and status >= 400)
 
 
 def test_quota_words_outside_code_and_message_do_not_count() -> None:

@@ -16,6 +16,7 @@ PROMISED = {
     "VideoAsset",
     "JobResult",
     "RetryPolicy",
+    "Timeout",
     "LumaError",
     "TransportError",
     "SubmissionUncertainError",

@@ -9,7 +9,7 @@ from luma_async import LumaClient
 
 async def main() -> None:
     ids = [(await _submit(prompt)) for prompt in ("a red fox", "a blue whale")]
-    client = LumaClient(dialect="official", max_rps=10, max_concurrency=16)
+    client = LumaClient(dialect="official", max_requests_per_second=10, max_concurrency=16)
     async with client:
         async with client.poll(ids, interval=2.0, timeout=3600) as stream:
             ...
