@@ -208,7 +208,7 @@ async def download(args: argparse.Namespace, settings: Settings, output: Output)
             )
         await _download_target(args.dest, generation.id, overwrite=args.overwrite)
         # The user's path as given: `client.download` reads it by the same rule.
-        path = await client.download(generation, args.dest)
+        path = await client.download(generation, args.dest, overwrite=args.overwrite)
     if output.json:
         output.data({"id": generation.id, "path": str(path)})
     else:
