@@ -27,7 +27,7 @@ from ._http import HttpRequest
 from ._images import image_data_uri
 from ._journal import Journal
 from ._limits import RateLimit
-from ._models import AnyRequest, GenerateRequest, Generation, JobResult, State
+from ._models import REQUEST_TYPES, AnyRequest, GenerateRequest, Generation, JobResult, State
 from ._pipeline import DEFAULT_CONCURRENCY, Pipeline, run_pipeline
 from ._poller import DEFAULT_LINK_GRACE, PollStream, open_poll
 from ._retry import DEFAULT_RETRY, RetryPolicy
@@ -421,8 +421,13 @@ class LumaClient:
                 f"run() takes options with a prompt, not with a request struct: put "
                 f"{', '.join(sorted(given))} in the {type(prompt_or_request).__name__}"
             )
+        elif isinstance(prompt_or_request, REQUEST_TYPES):
+            request = prompt_or_request
         else:
-            request = read_requests([prompt_or_request])[0]
+            raise TypeError(
+                "run() takes a prompt string or a request struct, not a "
+                f"{type(prompt_or_request).__name__}"
+            )
         async with self._generate_many(
             [request], concurrency=1, download_to=download_to, timeout=timeout
         ) as results:
