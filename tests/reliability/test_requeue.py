@@ -115,10 +115,12 @@ async def test_a_429_longer_than_the_retry_budget_is_waited_out_by_the_pipeline(
     assert emu.stats.by_route["submit"] == 2
 
 
-async def test_a_refused_connection_before_any_answer_stops_the_run() -> None:
-    """A wrong port: the first submit's error goes to every request, nothing is requeued."""
-    port = closed_port()
-    wrong = LumaClient(f"http://127.0.0.1:{port}/v1", api_key=KEY, dialect="gptge", retry=ONE_TRY)
+@pytest.mark.parametrize("host", ["127.0.0.1:closed", "luma-async-test.invalid"])
+async def test_a_wrong_host_before_any_answer_stops_the_run(host: str) -> None:
+    """A closed port or a name that does not resolve (RFC 6761 `.invalid`): the first
+    submit's error goes to every request, nothing is requeued."""
+    host = host.replace("closed", str(closed_port()))
+    wrong = LumaClient(f"http://{host}/v1", api_key=KEY, dialect="gptge", retry=ONE_TRY)
     async with wrong:
         updates: list[Update] = []
         results = await collect(
@@ -129,7 +131,7 @@ async def test_a_refused_connection_before_any_answer_stops_the_run() -> None:
     first = results[0].error
     assert isinstance(first, TransportError)
     assert not first.sent
-    assert "127.0.0.1" in str(first)  # names the host to check
+    assert host.split(":")[0] in str(first)  # names the host to check
     assert all(r.error is first for r in results)  # one failure, shared: no other try
     assert events(updates, "retried") == []
     assert events(updates, "submitted") == []
