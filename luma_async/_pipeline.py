@@ -95,6 +95,8 @@ class Pipeline:
         self._download_to = download_to
         self._jobs: dict[str, list[tuple[int, AnyRequest]]] = {}
         self._fatal: BaseException | None = None
+        #: Set with `_fatal`: wakes requeued submits, which then end with that error.
+        self._stopped = anyio.Event()
         #: Set once the poll stream has ended on an error: a task submitted after it is
         #: handed over with that error instead of joining a stream nobody polls.
         self._stream_error: BaseException | None = None
@@ -219,7 +221,8 @@ class Pipeline:
                 if self._journal is not None:
                     self._journal.forget(index, request)  # nothing was created
                 await self._notify(Update(index, None, None, None, "retried"))
-                await anyio.sleep(delay)  # outside any shield: a cancel ends it at once
+                with anyio.move_on_after(delay):  # outside any shield: a cancel ends it
+                    await self._stopped.wait()
                 if self._fatal is not None:
                     await self._finish(JobResult(index, request, error=self._fatal), record=False)
                     return
@@ -280,6 +283,7 @@ class Pipeline:
     def _stop(self, error: LumaError) -> None:
         if self._fatal is None:
             self._fatal = error
+            self._stopped.set()
             logger.warning("no further submits in this run: %s", error)
 
     async def _failed(self, index: int, request: AnyRequest, error: LumaError) -> None:
@@ -344,6 +348,7 @@ class Pipeline:
             self._stream_error = exc
             if self._fatal is None:
                 self._fatal = exc
+                self._stopped.set()
             for task_id in list(self._jobs):
                 for index, request in self._jobs.pop(task_id):
                     # Not journaled: the task exists and a resumed run polls it again.

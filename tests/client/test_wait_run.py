@@ -12,8 +12,10 @@ from luma_async import (
     GenerateRequest,
     InvalidRequestError,
     PollTimeoutError,
+    RetryPolicy,
     State,
 )
+from luma_async.emulator import Faults
 
 from ..conftest import MakeClient, MakeEmulator
 
@@ -134,3 +136,17 @@ async def test_run_refuses_what_is_not_a_request(
     with pytest.raises(TypeError):
         await c.run(first, **options)
     assert emu.stats.requests == 0
+
+
+async def test_run_times_out_while_its_submit_waits_out_a_long_429(
+    emulator: MakeEmulator, client: MakeClient
+) -> None:
+    """Retry-After 30 s, timeout 0.5 s: the requeued submit is woken and gets the timeout."""
+    faults = Faults(rate_429=1.0, retry_after=30, routes=frozenset({"submit"}))
+    emu = await emulator("gptge", faults=faults)
+    c = await client(emu, retry=RetryPolicy(max_tries=1, max_time=5.0, base=0.01, cap=0.05))
+    with anyio.fail_after(10):  # a safety bound, not the assertion
+        result = await c.run("never taken", timeout=0.5)
+    assert isinstance(result.error, PollTimeoutError)
+    assert result.generation is None
+    assert emu.stats.by_route["submit"] == 1
