@@ -27,13 +27,13 @@ from ._http import HttpRequest
 from ._images import image_data_uri
 from ._journal import Journal
 from ._limits import RateLimit
-from ._models import REQUEST_TYPES, AnyRequest, GenerateRequest, Generation, JobResult, State
+from ._models import AnyRequest, GenerateRequest, Generation, JobResult, State
 from ._pipeline import DEFAULT_CONCURRENCY, Pipeline, run_pipeline
 from ._poller import DEFAULT_LINK_GRACE, PollStream, open_poll
 from ._retry import DEFAULT_RETRY, RetryPolicy
 from ._schedule import Schedule
 from ._source import ClientSource
-from ._submitter import DEFAULT_SUBMIT_DEADLINE, read_requests
+from ._submitter import DEFAULT_SUBMIT_DEADLINE, one_request, read_requests
 from ._transport import Transport
 from ._updates import OnUpdate
 from .dialects import Dialect, Official, get_dialect
@@ -413,21 +413,7 @@ class LumaClient:
             "callback_url": callback_url,
             "extra_body": extra_body,
         }
-        given = {name: value for name, value in options.items() if value is not None}
-        if isinstance(prompt_or_request, str):
-            request: AnyRequest = GenerateRequest(prompt_or_request, **given)
-        elif given:
-            raise TypeError(
-                f"run() takes options with a prompt, not with a request struct: put "
-                f"{', '.join(sorted(given))} in the {type(prompt_or_request).__name__}"
-            )
-        elif isinstance(prompt_or_request, REQUEST_TYPES):
-            request = prompt_or_request
-        else:
-            raise TypeError(
-                "run() takes a prompt string or a request struct, not a "
-                f"{type(prompt_or_request).__name__}"
-            )
+        request = one_request(prompt_or_request, options)
         async with self._generate_many(
             [request], concurrency=1, download_to=download_to, timeout=timeout
         ) as results:
@@ -443,8 +429,7 @@ class LumaClient:
             sent = self.dialect.submit(await self._prepared(request))
         except LumaError:
             return None
-        found = await self._creates.reconcile(sent, since)
-        return found
+        return await self._creates.reconcile(sent, since)
 
     # -- official only -------------------------------------------------------------------
 

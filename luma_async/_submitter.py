@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -12,7 +12,7 @@ import anyio.lowlevel
 from ._errors import LumaError, RateLimitError, SubmissionUncertainError, TransportError
 from ._models import REQUEST_TYPES, AnyRequest, GenerateRequest
 
-__all__ = ["DEFAULT_SUBMIT_DEADLINE", "Shields", "read_requests", "requeue_delay"]
+__all__ = ["DEFAULT_SUBMIT_DEADLINE", "Shields", "one_request", "read_requests", "requeue_delay"]
 
 #: Seconds a submit may keep meeting 429s or refused connections before it gets its error.
 DEFAULT_SUBMIT_DEADLINE = 600.0
@@ -50,6 +50,23 @@ def read_requests(requests: Iterable[AnyRequest | str]) -> list[AnyRequest]:
                 f"request struct ({kinds}); nothing was submitted"
             )
     return checked
+
+
+def one_request(first: AnyRequest | str, options: Mapping[str, Any]) -> AnyRequest:
+    """`run()`'s request: a prompt with its options (None = not given), or a struct alone."""
+    given = {name: value for name, value in options.items() if value is not None}
+    if isinstance(first, str):
+        return GenerateRequest(first, **given)
+    if not isinstance(first, REQUEST_TYPES):
+        raise TypeError(
+            f"run() takes a prompt string or a request struct, not a {type(first).__name__}"
+        )
+    if given:
+        raise TypeError(
+            "run() takes options with a prompt, not with a request struct: put "
+            f"{', '.join(sorted(given))} in the {type(first).__name__}"
+        )
+    return first
 
 
 def requeue_delay(
