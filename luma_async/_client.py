@@ -35,6 +35,7 @@ from ._models import (
     GenerateRequest,
     Generation,
     JobResult,
+    State,
 )
 from ._options import (
     AspectRatio,
@@ -49,6 +50,7 @@ from ._prepare import prepared
 from ._retry import DEFAULT_RETRY, RetryPolicy
 from ._schedule import Schedule
 from ._source import ClientSource
+from ._submitter import DEFAULT_SUBMIT_DEADLINE, one_request, read_requests
 from ._timing import Timing, TimingCacheOption
 from ._transport import DEFAULT_MAX_DOWNLOADS, Transport
 from ._updates import OnUpdate
@@ -468,38 +470,145 @@ class LumaClient(MediaOperations):
 
     def generate_many(
         self,
-        requests: Iterable[GenerateRequest | str],
+        requests: Iterable[AnyRequest | str],
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         submits_per_minute: float | None = None,
         download_to: str | os.PathLike[str] | None = None,
         journal: str | os.PathLike[str] | None = None,
         interval: float | None = None,
+        submit_deadline: float | None = DEFAULT_SUBMIT_DEADLINE,
+        on_update: OnUpdate | None = None,
     ) -> AbstractAsyncContextManager[AsyncIterator[JobResult]]:
         """Submit, poll and (optionally) download many requests; one `JobResult` each.
 
+        The input is read in full and checked first (`TypeError` naming the index).
         `concurrency` is the number of generations in flight (submitted, not finished).
-        With `journal=PATH` the run is resumable: run it again with the same input and
-        journal after a crash, and nothing submitted is submitted again.
+        A submit that met 429 or a refused connection is queued again with backoff for up to
+        `submit_deadline` seconds. With `journal=PATH` the run is resumable: run it again
+        with the same input and journal after a crash, and nothing submitted is resubmitted.
         """
+        return self._generate_many(
+            read_requests(requests),
+            concurrency=concurrency,
+            submits_per_minute=submits_per_minute,
+            download_to=download_to,
+            journal=journal,
+            interval=interval,
+            submit_deadline=submit_deadline,
+            on_update=on_update,
+        )
+
+    def _generate_many(
+        self,
+        requests: Sequence[AnyRequest],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        submits_per_minute: float | None = None,
+        download_to: str | os.PathLike[str] | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        interval: float | None = None,
+        submit_deadline: float | None = DEFAULT_SUBMIT_DEADLINE,
+        on_update: OnUpdate | None = None,
+        timeout: float | None = None,
+    ) -> AbstractAsyncContextManager[AsyncIterator[JobResult]]:
+        """`generate_many` on checked requests; `timeout` bounds the run's polling (for `run`)."""
         folder = pathlib.Path(download_to) if download_to is not None else None
+        transport = self.transport
         pipeline = Pipeline(
             self.submit,
-            self.download,
+            # The folder is made by the pipeline; a file there of the same task is its video.
+            lambda generation, folder: self.download(generation, folder, overwrite=True),
             concurrency=concurrency,
             submits_per_minute=submits_per_minute,
             download_to=folder,
             journal=Journal(journal) if journal is not None else None,
             recover=self._recover,
+            answered=lambda: transport.answered,
+            submit_deadline=submit_deadline,
+            submit_timeout=transport.timeout.for_submit,
+            on_update=on_update,
         )
-        return run_pipeline(pipeline, requests, self._poll((), interval=interval, hold=True))
+        poll = self._poll(
+            (),
+            timeout=timeout,
+            interval=interval,
+            hold=True,
+            on_update=pipeline.on_poll_update if on_update is not None else None,
+        )
+        return run_pipeline(pipeline, requests, poll)
 
-    async def _recover(self, request: GenerateRequest, since: datetime) -> Generation | None:
+    async def wait(
+        self,
+        task_or_id: Generation | str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - the contract's name (API.md)
+    ) -> Generation:
+        """The task once terminal (completed with its link, or failed), on the poller's schedule.
+
+        Raises `PollTimeoutError` once `timeout` seconds have passed without that.
+        """
+        if isinstance(task_or_id, Generation):
+            if task_or_id.ok or task_or_id.state is State.FAILED:
+                return task_or_id
+            task_or_id = task_or_id.id
+        async with self._poll([task_or_id], timeout=timeout) as stream:
+            async for generation in stream:
+                return generation
+        # A stream of one ends after yielding it, by its deadline, or on a fatal error, and
+        # the last two raise: getting here would be a poller bug, not the gateway's doing.
+        raise RuntimeError(f"the poll stream of task {task_or_id} ended without it")
+
+    async def run(
+        self,
+        prompt_or_request: AnyRequest | str,
+        *,
+        download_to: str | os.PathLike[str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a PollTimeoutError result, not a cancel
+        aspect_ratio: AspectRatio | None = None,
+        model: VideoModel | None = None,
+        resolution: Resolution | None = None,
+        duration: Duration | None = None,
+        loop: bool | None = None,
+        expand_prompt: bool | None = None,
+        start_image: ImageInput | None = None,
+        end_image: ImageInput | None = None,
+        concepts: Sequence[str] | None = None,
+        callback_url: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> JobResult:
+        """Generate, wait and (with `download_to`, a folder) download: one call, one result.
+
+        Exactly the result `generate_many([request], download_to=...)` gives: the generation,
+        the file's path, or the error; past `timeout` seconds the error is a `PollTimeoutError`.
+        """
+        options: dict[str, Any] = {
+            "aspect_ratio": aspect_ratio,
+            "model": model,
+            "resolution": resolution,
+            "duration": duration,
+            "loop": loop,
+            "expand_prompt": expand_prompt,
+            "start_image": start_image,
+            "end_image": end_image,
+            "concepts": list(concepts) if concepts is not None else None,
+            "callback_url": callback_url,
+            "extra_body": extra_body,
+        }
+        request = one_request(prompt_or_request, options)
+        async with self._generate_many(
+            [request], concurrency=1, download_to=download_to, timeout=timeout
+        ) as results:
+            async for result in results:
+                return result
+        raise RuntimeError("generate_many ended without the result of its one request")
+
+    async def _recover(self, request: AnyRequest, since: datetime) -> Generation | None:
         """The task an interrupted submit of `request` made, where the dialect can tell."""
         if not self.dialect.supports("list"):
             return None
         try:
-            sent = self.dialect.submit(await self._prepared(request))
+            sent = self.dialect.create(await self._prepared(request))
         except LumaError:
             return None
         return await self._creates.reconcile(sent, since)

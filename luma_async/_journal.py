@@ -22,7 +22,7 @@ import msgspec
 
 from . import _errors
 from ._errors import LumaError
-from ._models import AnyRequest, GenerateRequest, Generation, JobResult
+from ._models import AnyRequest, Generation, JobResult
 
 __all__ = ["Entry", "Journal", "request_key"]
 
@@ -48,8 +48,14 @@ _encode = msgspec.json.Encoder(enc_hook=_encode_path).encode
 
 
 def request_key(index: int, request: AnyRequest) -> tuple[int, str]:
-    """The journal key of a request: its index and a hash of what it asks for."""
-    return index, hashlib.sha256(_encode(request)).hexdigest()
+    """The journal key of a request: its index and a hash of its kind and what it asks for.
+
+    A video's hash is its JSON alone, as journals written before other kinds existed have it.
+    """
+    data = _encode(request)
+    if request.kind != "video":
+        data = request.kind.encode() + b"\n" + data
+    return index, hashlib.sha256(data).hexdigest()
 
 
 class _Stored(msgspec.Struct):
@@ -94,7 +100,7 @@ class Journal:
         """Close the database."""
         self._db.close()
 
-    def lookup(self, index: int, request: GenerateRequest) -> Entry | None:
+    def lookup(self, index: int, request: AnyRequest) -> Entry | None:
         """What an earlier run wrote for this request, if anything."""
         row = self._db.execute(
             "SELECT intent_at, task_id, result FROM jobs WHERE idx = ? AND digest = ?",
@@ -117,21 +123,21 @@ class Journal:
             )
         return Entry(datetime.fromisoformat(intent_at), task_id, result)
 
-    def intend(self, index: int, request: GenerateRequest) -> None:
+    def intend(self, index: int, request: AnyRequest) -> None:
         """Write down, durably, that this request is about to be submitted."""
         self._db.execute(
             "INSERT OR REPLACE INTO jobs (idx, digest, intent_at) VALUES (?, ?, ?)",
             (*request_key(index, request), datetime.now(UTC).isoformat()),
         )
 
-    def forget(self, index: int, request: GenerateRequest) -> None:
+    def forget(self, index: int, request: AnyRequest) -> None:
         """Drop an intent whose submit surely created nothing (a rerun tries it again)."""
         self._db.execute(
             "DELETE FROM jobs WHERE idx = ? AND digest = ? AND task_id IS NULL",
             request_key(index, request),
         )
 
-    def submitted(self, index: int, request: GenerateRequest, task_id: str) -> None:
+    def submitted(self, index: int, request: AnyRequest, task_id: str) -> None:
         """Write down the task id the submit created."""
         self._db.execute(
             "UPDATE jobs SET task_id = ? WHERE idx = ? AND digest = ?",

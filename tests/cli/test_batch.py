@@ -220,7 +220,8 @@ async def test_quota_running_out_stops_submitting_exit_3(
 
 
 async def test_an_unreachable_gateway_stops_submitting_exit_4(cli: RunCli, tmp_path: Path) -> None:
-    """When the first submit cannot connect at all, no other line is tried."""
+    """When the first submit cannot connect at all, the run stops: every line gets that error
+    (the library shares it with every request not yet submitted)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -232,7 +233,7 @@ async def test_an_unreachable_gateway_stops_submitting_exit_4(cli: RunCli, tmp_p
     )
     assert run.code == ExitCode.NETWORK
     records = {r["line"]: r["status"] for r in read_records(tmp_path / "in.results.jsonl")}
-    assert records == {1: "error", 2: "not submitted", 3: "not submitted", 4: "not submitted"}
+    assert records == {1: "error", 2: "error", 3: "error", 4: "error"}
     assert "cannot connect" in run.err
 
 

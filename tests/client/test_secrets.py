@@ -183,7 +183,12 @@ async def poll_all(c: LumaClient, witness: Witness, ids: list[str], limit: float
 
 
 async def run_many(c: LumaClient, requests: list[GenerateRequest | str], **options: Any) -> Any:
-    """A whole `generate_many` run, as a list of its results."""
+    """A whole `generate_many` run, as a list of its results.
+
+    Submits that meet 429s are queued again until `submit_deadline`: a short one here, so that
+    a gateway answering 429 to everything ends the run soon.
+    """
+    options.setdefault("submit_deadline", 1.0)
     async with c.generate_many(requests, **options) as results:
         return [result async for result in results]
 

@@ -109,8 +109,12 @@ _RUNNER = textwrap.dedent(
 def _journaled(path: pathlib.Path) -> int:
     if not path.exists():
         return 0
-    with sqlite3.connect(path) as db:
-        count: int = db.execute("SELECT COUNT(*) FROM jobs WHERE task_id IS NOT NULL").fetchone()[0]
+    try:
+        with sqlite3.connect(path) as db:
+            query = "SELECT COUNT(*) FROM jobs WHERE task_id IS NOT NULL"
+            count: int = db.execute(query).fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0  # the other process made the file and has not made its table yet
     return count
 
 
