@@ -79,6 +79,8 @@ def weighted_image(text: str, base: pathlib.Path | None = None) -> WeightedImage
         return whole
     if head.endswith("/") or head in ("http", "https", "data") or not head:
         return whole
+    if head.startswith(("http://", "https://")) and "/" not in head.split("://", 1)[1]:
+        return whole  # scheme://host:PORT, not an image with a weight
     return (image_value(head, base), weight)
 
 
