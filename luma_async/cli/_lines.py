@@ -208,13 +208,15 @@ def _weighted(name: str, value: str | tuple[str, float], base: pathlib.Path) -> 
 
 
 def label(request: AnyRequest) -> str:
-    """A request in a few words for progress rows: its prompt, else what it works on."""
-    prompt = getattr(request, "prompt", None)
-    if prompt:
-        return str(prompt)
-    source = getattr(request, "video", None) or getattr(request, "image", None)
-    name = source.name if isinstance(source, pathlib.Path) else str(getattr(source, "id", source))
-    if name.startswith("data:"):
-        name = name.split(";", 1)[0]
-    target = getattr(request, "aspect_ratio", None) or getattr(request, "mode", "")
-    return f"{request.kind} of {name} ({target})"
+    """A request in a few words for progress rows: its prompt, or what it works on and how."""
+    if isinstance(request, GenerateRequest | ImageRequest):
+        return request.prompt
+    source: object = request.image if isinstance(request, ReframeImageRequest) else request.video
+    if isinstance(source, pathlib.Path):
+        name = source.name
+    else:
+        name = getattr(source, "id", None) or str(source)
+        name = name.split(";", 1)[0] if name.startswith("data:") else name
+    target = request.mode if isinstance(request, ModifyVideoRequest) else request.aspect_ratio
+    text = f"{request.kind} of {name} ({target})"
+    return f"{text}: {request.prompt}" if request.prompt else text
