@@ -168,3 +168,35 @@ async def test_batch_image_files_are_named_by_kind(
     assert run.code == ExitCode.OK, run.err
     got = records(tmp_path / "images.results.jsonl")
     assert [Path(got[n]["path"]).suffix for n in (1, 2)] == [".png", ".jpg"]
+
+
+async def test_a_journaled_mixed_batch_run_twice_submits_nothing_twice(
+    cli: RunCli, emulator: MakeEmulator, tmp_path: Path
+) -> None:
+    """--journal with every kind: the second run replays each line, creating nothing new."""
+    emu = await emulator("official", time_scale=0.02)
+    video = emu.create_task("a source clip", queue_seconds=0, run_seconds=0)
+    source = write_lines(
+        tmp_path / "in.jsonl",
+        [
+            {"prompt": "a fox"},
+            {"kind": "image", "prompt": "a fox"},
+            {"kind": "modify_video", "video": video, "mode": "adhere_1"},
+            {"kind": "reframe_video", "video": video, "aspect_ratio": "1:1"},
+        ],
+    )
+    journal = str(tmp_path / "run.sqlite")
+    first = await cli("batch", str(source), "--journal", journal, "--json", *gateway(emu))
+    assert first.code == ExitCode.OK, first.err
+    second = await cli("batch", str(source), "--journal", journal, "--json", *gateway(emu))
+    assert second.code == ExitCode.OK, second.err
+    assert second.json()["counts"] == {"done": 4}
+    assert len(emu.tasks_created()) == 4
+    got = records(tmp_path / "in.results.jsonl")
+    assert sorted(r["id"] for r in got.values()) == sorted(emu.tasks_created())
+    assert [got[n]["kind"] for n in (1, 2, 3, 4)] == [
+        "video",
+        "image",
+        "modify_video",
+        "reframe_video",
+    ]
