@@ -262,6 +262,18 @@ async def test_reframe_a_file_by_its_extension_or_by_flag(
     )
     assert run.code == ExitCode.USAGE
     assert "--first-frame is for videos" in run.err
+    (tmp_path / "clip.mov").write_bytes(PNG)
+    run = await cli(
+        "reframe",
+        str(tmp_path / "clip.mov"),
+        "--aspect-ratio",
+        "1:1",
+        "--format",
+        "png",
+        *gateway(emu),
+    )
+    assert run.code == ExitCode.USAGE
+    assert "--format is for images" in run.err
     assert len(emu.tasks_created()) == 2
 
 
@@ -290,6 +302,10 @@ async def test_concepts_and_ping(cli: RunCli, emulator: MakeEmulator) -> None:
     assert run.json() == keys
     run = await cli("ping", "--json", *gateway(emu))
     assert (run.code, run.json()) == (ExitCode.OK, {"ok": True})
+    run = await cli("ping", *gateway(emu))
+    assert run.code == ExitCode.OK
+    assert run.out == ""
+    assert "ok" in run.err
     run = await cli("ping", "--base-url", emu.base_url, "--api-key", "wrong-key-entirely")
     assert run.code == ExitCode.AUTH
 
