@@ -120,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args, extra = parser.parse_known_args(argv)
         if args.command == "emulator":
             return emulator_main(extra)
+        _late_positional(args, extra)
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # argparse: --help, --version, or a usage error (already printed)
@@ -173,6 +174,18 @@ def _request_log(debug: bool) -> Iterator[None]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+def _late_positional(args: argparse.Namespace, extra: list[str]) -> None:
+    """Take an optional positional given after the options (`modify ID --mode flex_2 "PROMPT"`).
+
+    argparse fills an optional positional (nargs="?") with nothing as soon as it meets the first
+    option, and leaves a later word over as unrecognized; the command names such a positional
+    in `late_positional`, and the one word left over is it.
+    """
+    name = getattr(args, "late_positional", None)
+    if name and getattr(args, name) is None and len(extra) == 1 and not extra[0].startswith("-"):
+        setattr(args, name, extra.pop())
 
 
 def _lone(error: BaseException) -> BaseException:

@@ -90,7 +90,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--first-frame", metavar="IMG", help="the first frame, already modified")
     p.add_argument("--model", help="ray-2 (default)")
     add_follow_flags(p)
-    p.set_defaults(run=modify, gateway=True)
+    p.set_defaults(run=modify, gateway=True, late_positional="prompt")
 
     p = commands.add_parser(
         "reframe",

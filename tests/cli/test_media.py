@@ -185,6 +185,22 @@ async def test_modify_a_finished_video_by_id(cli: RunCli, emulator: MakeEmulator
     assert source in body["media"]["url"]
 
 
+async def test_modify_takes_its_prompt_after_the_options(
+    cli: RunCli, emulator: MakeEmulator
+) -> None:
+    """`modify ID --mode flex_2 "PROMPT"` as API.md writes it; two words left over stay an error."""
+    emu = await emulator("official")
+    run = await cli("modify", finished(emu), "--mode", "flex_2", "make it night", *gateway(emu))
+    assert run.code == ExitCode.OK, run.err
+    assert (await sent(emu, run.out.strip()))["prompt"] == "make it night"
+    run = await cli("modify", finished(emu), "one", "--mode", "flex_2", "two", *gateway(emu))
+    assert run.code == ExitCode.USAGE
+    assert "unrecognized arguments: two" in run.err
+    run = await cli("modify", finished(emu), "--mode", "flex_2", *gateway(emu))
+    assert run.code == ExitCode.OK, run.err
+    assert "prompt" not in await sent(emu, run.out.strip())
+
+
 async def test_modify_refuses_an_image_and_a_bad_mode(cli: RunCli, emulator: MakeEmulator) -> None:
     """An image task as the video, or a mode outside the spec: exit 2, nothing created."""
     emu = await emulator("official")
