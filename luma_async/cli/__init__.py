@@ -1,7 +1,8 @@
 """`luma-async`: the command line of luma_async (the `cli` extra: `pip install "luma_async[cli]"`).
 
 Commands: `demo`, `emulator`, `generate`, `status`, `wait`, `download`, `extend`, `audio`,
-`upscale`, `list`, `delete`, `credits`, `batch`, `dialects`.
+`upscale`, `list`, `delete`, `credits`, `image`, `modify`, `reframe`, `concepts`, `ping`,
+`batch`, `dialects`.
 Settings come from flags, else `$LUMA_BASE_URL`, `$LUMA_API_KEY`, `$LUMA_DIALECT`. Errors are
 one line on stderr and an exit code (see `ExitCode`); `--debug` adds the traceback.
 """
@@ -22,7 +23,7 @@ import anyio
 from .._version import __version__
 from ..dialects import DIALECTS
 from ..emulator.__main__ import main as emulator_main
-from . import _batch, _demo, _dialects, _operations, _tasks
+from . import _batch, _demo, _dialects, _media, _operations, _tasks
 from ._config import Settings, scrub
 from ._errors import CliError, ExitCode, describe, exit_code_for
 from ._output import Output
@@ -48,7 +49,7 @@ exit codes:
 
 
 #: Commands that create one task: Ctrl-C during their submit leaves its outcome open.
-CREATING = frozenset({"generate", "extend", "audio", "upscale"})
+CREATING = frozenset({"generate", "extend", "audio", "upscale", "image", "modify", "reframe"})
 
 
 def _output_flags() -> argparse.ArgumentParser:
@@ -90,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     output_flags, gateway_flags = _output_flags(), _gateway_flags()
     parser = argparse.ArgumentParser(
         prog="luma-async",
-        description="Generate Luma videos through the API gateways people use.",
+        description="Generate Luma videos and images through the API gateways people use.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[output_flags, gateway_flags],
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     both = argparse.ArgumentParser(add_help=False, parents=[output_flags, gateway_flags])
     _tasks.add_parsers(commands, both)
     _operations.add_parsers(commands, both)
+    _media.add_parsers(commands, both)
     _batch.add_parser(commands, both)
     _dialects.add_parser(commands, output_flags)
     return parser
@@ -118,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args, extra = parser.parse_known_args(argv)
         if args.command == "emulator":
             return emulator_main(extra)
+        _late_positional(args, extra)
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # argparse: --help, --version, or a usage error (already printed)
@@ -171,6 +174,18 @@ def _request_log(debug: bool) -> Iterator[None]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+def _late_positional(args: argparse.Namespace, extra: list[str]) -> None:
+    """Take an optional positional given after the options (`modify ID --mode flex_2 "PROMPT"`).
+
+    argparse fills an optional positional (nargs="?") with nothing as soon as it meets the first
+    option, and leaves a later word over as unrecognized; the command names such a positional
+    in `late_positional`, and the one word left over is it.
+    """
+    name = getattr(args, "late_positional", None)
+    if name and getattr(args, name) is None and len(extra) == 1 and not extra[0].startswith("-"):
+        setattr(args, name, extra.pop())
 
 
 def _lone(error: BaseException) -> BaseException:

@@ -81,9 +81,15 @@ class Output:
 
 
 def generation_json(generation: Generation, **extra: Any) -> dict[str, Any]:
-    """A `Generation` as JSON-ready data, with `ok` and the best video link spelled out."""
+    """A `Generation` as JSON-ready data, with its `kind`, `ok` and `url` spelled out.
+
+    `url` is the file to fetch for the task's kind (the image, or the video's best link);
+    `video_url` stays for scripts written before images, and is None for an image.
+    """
     data: dict[str, Any] = msgspec.to_builtins(generation)
+    data["kind"] = generation.kind
     data["ok"] = generation.ok
+    data["url"] = generation.link
     data["video_url"] = generation.video.best_url if generation.video else None
     data.update(extra)
     return data

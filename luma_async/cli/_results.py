@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import anyio
 
-from .._models import Generation, JobResult
+from .._models import AnyRequest, Generation, JobResult
 from ._errors import describe
 
 __all__ = ["Results", "invalid", "job_record", "leftover"]
@@ -35,22 +35,26 @@ def _line(
     generation: Generation | None = None,
     path: str | None = None,
     error: str | None = None,
+    kind: str | None = None,
 ) -> dict[str, Any]:
+    """One results line; `kind` is the input line's (batch "kind": "video", "image", ...)."""
     return {
         "line": line,
         "status": status,
         "id": generation.id if generation else None,
         "state": generation.state.value if generation and status != "interrupted" else None,
+        "kind": kind,
         "prompt": prompt,
+        "url": generation.link if generation else None,
         "video_url": (generation.video.best_url if generation and generation.video else None),
         "path": path,
         "error": error,
     }
 
 
-def job_record(line: int, prompt: str, result: JobResult) -> dict[str, Any]:
+def job_record(line: int, result: JobResult) -> dict[str, Any]:
     """The line of a job that ended: done, failed (by the gateway) or error (ours or its)."""
-    generation = result.generation
+    generation, request = result.generation, result.request
     if result.ok:
         status, error = "done", None
     elif result.error is not None:
@@ -59,7 +63,15 @@ def job_record(line: int, prompt: str, result: JobResult) -> dict[str, Any]:
         status = "failed"
         error = (generation.failure_reason if generation else None) or "no reason given"
     path = str(result.path) if result.path else None
-    return _line(line, status, prompt=prompt, generation=generation, path=path, error=error)
+    return _line(
+        line,
+        status,
+        prompt=request.prompt,
+        generation=generation,
+        path=path,
+        error=error,
+        kind=request.kind,
+    )
 
 
 def invalid(line: int, message: str) -> dict[str, Any]:
@@ -68,9 +80,10 @@ def invalid(line: int, message: str) -> dict[str, Any]:
 
 
 def leftover(
-    line: int, prompt: str, generation: Generation | None, *, uncertain: bool
+    line: int, request: AnyRequest, generation: Generation | None, *, uncertain: bool
 ) -> dict[str, Any]:
     """A job the run did not see end: running on the gateway, maybe submitted, or never sent."""
+    prompt, kind = request.prompt, request.kind
     if generation is not None:
         return _line(
             line,
@@ -78,10 +91,11 @@ def leftover(
             prompt=prompt,
             generation=generation,
             error="still running on the gateway",
+            kind=kind,
         )
     if uncertain:
-        return _line(line, "uncertain", prompt=prompt, error=UNCERTAIN)
-    return _line(line, "not submitted", prompt=prompt, error="not submitted")
+        return _line(line, "uncertain", prompt=prompt, error=UNCERTAIN, kind=kind)
+    return _line(line, "not submitted", prompt=prompt, error="not submitted", kind=kind)
 
 
 class Results:

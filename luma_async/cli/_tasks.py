@@ -27,6 +27,7 @@ __all__ = [
     "created",
     "line",
     "ready_folder",
+    "suffix_of",
 ]
 
 #: How long `wait` keeps asking for an id the gateway does not know yet: some gateways
@@ -70,16 +71,19 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("--timeout", type=positive_float, metavar="SECONDS", help="give up after")
-    p.add_argument("--download", metavar="DIR", help="save each finished MP4 into DIR")
+    p.add_argument(
+        "--download", metavar="DIR", help="save each finished file (MP4, JPEG or PNG) into DIR"
+    )
     p.set_defaults(run=wait, gateway=True)
 
     p = commands.add_parser(
         "download",
         parents=[common],
-        help="save a finished video",
+        help="save a finished video or image",
         description=(
-            "Save a finished task's video. DEST is a folder when it exists as one or ends "
-            "with /: the video goes in as <task id>.mp4 (default: the current folder). "
+            "Save a finished task's file. DEST is a folder when it exists as one or ends "
+            "with /: the file goes in as <task id>.mp4 (.jpg or .png for an image; default: "
+            "the current folder). "
             "Anything else is the file to write; an existing file is kept unless --overwrite."
         ),
     )
@@ -95,7 +99,9 @@ def add_follow_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--timeout", type=positive_float, metavar="SECONDS", help="with --wait or --download"
     )
-    p.add_argument("--download", metavar="DIR", help="wait, then save the MP4 into DIR")
+    p.add_argument(
+        "--download", metavar="DIR", help="wait, then save the file (MP4, JPEG or PNG) into DIR"
+    )
 
 
 async def check_follow_flags(args: argparse.Namespace) -> None:
@@ -197,16 +203,17 @@ async def download(args: argparse.Namespace, settings: Settings, output: Output)
         if generation.state is State.FAILED:
             raise CliError(
                 f"task {generation.id} failed ({generation.failure_reason or 'no reason given'})"
-                ": there is no video",
+                f": there is no {generation.kind}",
                 ExitCode.FAILED,
             )
         if not generation.ok:
             raise CliError(
                 f"task {generation.id} is {generation.raw_state or generation.state.value}: "
-                f"no video yet (`luma-async wait {generation.id} --download DIR` waits for it)",
+                f"no {generation.kind} yet "
+                f"(`luma-async wait {generation.id} --download DIR` waits for it)",
                 ExitCode.FAILED,
             )
-        await _download_target(args.dest, generation.id, overwrite=args.overwrite)
+        await _download_target(args.dest, generation, overwrite=args.overwrite)
         # The user's path as given: `client.download` reads it by the same rule.
         path = await client.download(generation, args.dest, overwrite=args.overwrite)
     if output.json:
@@ -216,9 +223,9 @@ async def download(args: argparse.Namespace, settings: Settings, output: Output)
     return ExitCode.OK
 
 
-async def _download_target(dest: str, task_id: str, *, overwrite: bool) -> pathlib.Path:
+async def _download_target(dest: str, generation: Generation, *, overwrite: bool) -> pathlib.Path:
     """Where `download` writes (API.md's rule), refused where it would lose or misplace data."""
-    target = target_path(dest, task_id)
+    target = target_path(dest, generation.id, suffix_of(generation))
     where = anyio.Path(target)
     if await where.is_dir():
         raise CliError(f"{target} is a folder: name a file, or end DEST with / to save into it")
@@ -246,16 +253,24 @@ async def _find(client: ObservedClient, ids: Sequence[str], output: Output) -> l
     return [found[task_id] for task_id in ids]
 
 
+def suffix_of(generation: Generation) -> str:
+    """The file suffix a finished task's download most likely gets (its link's, for images)."""
+    if generation.kind != "image":
+        return ".mp4"
+    link = (generation.link or "").split("?", 1)[0].lower()
+    return ".png" if link.endswith(".png") else ".jpg"
+
+
 def line(generation: Generation, path: pathlib.Path | None = None) -> str:
-    """`<id>  <state>  <path, link or failure reason>` for people and grep."""
+    """`<id>  <kind>  <state>  <path, link or failure reason>` for people and grep."""
     state = generation.raw_state or generation.state.value
     if path is not None:
         tail = str(path)
     elif generation.state is State.FAILED:
         tail = generation.failure_reason or "no reason given"
     else:
-        tail = (generation.video.best_url if generation.video else None) or ""
-    return f"{generation.id}  {state}  {tail}".rstrip()
+        tail = generation.link or ""
+    return f"{generation.id}  {generation.kind}  {state}  {tail}".rstrip()
 
 
 async def follow(

@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 import pytest
 
+import luma_async.emulator
 from luma_async.cli import ExitCode
 
 from ..conftest import MakeEmulator
@@ -301,3 +302,26 @@ async def test_the_cli_page_example_runs_clean(
     run = await cli("batch", str(source), "--json", *gateway(emu))
     assert run.code == ExitCode.OK, run.err
     assert run.json()["counts"] == {"done": 3}
+
+
+async def test_the_cli_page_kinds_example_runs_clean(
+    cli: RunCli, emulator: MakeEmulator, tmp_path: Path
+) -> None:
+    """The second JSON-lines example of docs/cli.md (every kind), its task ids filled in."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    example = page.split("## batch", 1)[1].split("```json\n")[2].split("```", 1)[0]
+    emu = await emulator("official", time_scale=0.02)
+    video = emu.create_task("a source clip", queue_seconds=0, run_seconds=0)
+    image = emu.create_task("a source still", queue_seconds=0, run_seconds=0, kind="image")
+    example = example.replace("VIDEO-TASK-ID", video).replace("IMAGE-TASK-ID", image)
+    (tmp_path / "ink.png").write_bytes(PNG)
+    (tmp_path / "clips").mkdir()
+    clip = Path(luma_async.emulator.__file__).parent / "media" / "clip0.mp4"
+    (tmp_path / "clips" / "beach.mp4").write_bytes(clip.read_bytes())
+    source = tmp_path / "kinds.jsonl"
+    source.write_text(example, encoding="utf-8")
+    run = await cli("batch", str(source), "--json", *gateway(emu))
+    assert run.code == ExitCode.OK, run.err
+    assert run.json()["counts"] == {"done": 4}
+    kinds = [r["kind"] for r in read_records(tmp_path / "kinds.results.jsonl")]
+    assert sorted(kinds) == ["image", "modify_video", "reframe_image", "reframe_video"]

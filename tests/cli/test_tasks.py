@@ -54,9 +54,9 @@ async def test_generate_wait_reports_the_link(cli: RunCli, emulator: MakeEmulato
     emu = await emulator("rixapi")
     run = await cli("generate", "a lighthouse", "--wait", "--loop", *gateway(emu))
     assert run.code == ExitCode.OK, run.err
-    task_id, state, link = run.out.split()
+    task_id, kind, state, link = run.out.split()
     assert task_id == emu.tasks_created()[0]
-    assert state == "completed"
+    assert (kind, state) == ("video", "completed")
     assert link.startswith(emu.cdn_url)
 
 
@@ -130,13 +130,13 @@ async def test_status_reports_known_and_unknown_ids(cli: RunCli, emulator: MakeE
 
 
 async def test_status_prints_one_line_per_task(cli: RunCli, emulator: MakeEmulator) -> None:
-    """Without --json: `<id>  <gateway's state word>` per task."""
+    """Without --json: `<id>  <kind>  <gateway's state word>` per task."""
     emu = await emulator("gptge")
     task_id = await submitted(cli, emu)
     run = await cli("status", task_id, *gateway(emu))
     assert run.code == ExitCode.OK
-    got_id, state = run.out.split()[:2]
-    assert got_id == task_id
+    got_id, kind, state = run.out.split()[:3]
+    assert (got_id, kind) == (task_id, "video")
     assert state in ("pending", "processing", "completed"), "the relay's own word"
 
 
@@ -162,7 +162,7 @@ async def test_wait_on_finished_tasks_returns_at_once(cli: RunCli, emulator: Mak
     task_id = emu.create_task("done already", queue_seconds=0, run_seconds=0)
     run = await cli("wait", task_id, task_id, *gateway(emu))
     assert run.code == ExitCode.OK, run.err
-    assert run.out.split()[:2] == [task_id, "completed"]
+    assert run.out.split()[:3] == [task_id, "video", "completed"]
     assert len(run.out.strip().splitlines()) == 1, "the same id twice is followed once"
 
 
