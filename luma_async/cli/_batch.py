@@ -12,12 +12,12 @@ import pathlib
 import time
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 import anyio
 
 from .._errors import FATAL_ERRORS
-from .._models import AnyRequest, GenerateRequest, Generation
+from .._models import AnyRequest, Generation
 from .._pipeline import DEFAULT_CONCURRENCY
 from ._args import positive_float, positive_int
 from ._config import Settings
@@ -143,7 +143,7 @@ async def batch(args: argparse.Namespace, settings: Settings, output: Output) ->
                 async with client.generate_many(
                     # Every request kind runs through generate_many (API.md); the cast only
                     # bridges its older annotation, which named videos alone.
-                    cast("Iterator[GenerateRequest]", feed()),
+                    feed(),
                     concurrency=args.concurrency,
                     submits_per_minute=args.submits_per_minute,
                     download_to=folder,

@@ -17,7 +17,7 @@ import tempfile
 import time
 import zlib
 from collections import Counter
-from typing import Any, cast
+from typing import Any
 
 import anyio
 from rich.table import Table
@@ -221,7 +221,7 @@ async def demo(args: argparse.Namespace, output: Output) -> int:
                     async with client.generate_many(
                         # Every request kind runs through generate_many (API.md); the cast
                         # only bridges its older annotation, which named videos alone.
-                        cast("list[GenerateRequest]", requests),
+                        requests,
                         concurrency=args.concurrency,
                         download_to=out,
                     ) as stream:

@@ -146,15 +146,6 @@ def test_every_kind_is_checked_by_the_dialect_before_the_run(tmp_path: Path) -> 
     assert label(reframe_image) == "reframe_image of a.png (9:16)"
 
 
-#: generate_many names every download `<id>.mp4` on this branch; the pipeline's fix (files
-#: named by kind) is merged separately. Strict: once it is in, this XPASSes and fails, and
-#: the marker must go.
-PIPELINE_NAMES_BY_KIND = pytest.mark.xfail(
-    strict=True, reason="generate_many names image downloads <id>.mp4 until the pipeline fix"
-)
-
-
-@PIPELINE_NAMES_BY_KIND
 async def test_batch_image_files_are_named_by_kind(
     cli: RunCli, emulator: MakeEmulator, tmp_path: Path
 ) -> None:

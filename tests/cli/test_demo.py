@@ -60,9 +60,6 @@ async def test_demo_runs_on_every_dialect(cli: RunCli, tmp_path: Path, dialect: 
         assert {r["kind"] for r in results} == {"video"}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="generate_many names image downloads <id>.mp4 until the pipeline fix"
-)
 async def test_demo_names_files_by_their_kind(cli: RunCli, tmp_path: Path) -> None:
     """The demo's images are saved as .jpg and .png, its videos as .mp4."""
     out = tmp_path / "luma-demo"
