@@ -29,7 +29,7 @@ NAIVE = f"naive script, GET every {NAIVE_EVERY:g} s, 429 -> next tick"
 
 async def _run(settings: Settings, scale: Scale) -> dict[str, Any]:
     n = settings.pick(300, 20)
-    rounds = settings.repeats(2)
+    rounds = settings.repeats(3)
     limit = scale(4 * 182.0) + 60.0
     emu: EmulatorProcess
     with EmulatorProcess(
