@@ -384,7 +384,9 @@ def markdown(
         "![benchmarks chart](benchmarks.png)",
     ]
     for number, section in enumerate(sections, 1):
-        parts += ["", f"## {number}. {section.title}", "", INTROS.get(section.name, "")]
+        parts += ["", f"## {number}. {section.title}"]
+        if section.name in INTROS:  # newer sections carry their own intro in their markdown
+            parts += ["", INTROS[section.name]]
         parts += ["", section.markdown]
         if section.name in notes:
             parts += ["", notes[section.name]]

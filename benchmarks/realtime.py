@@ -9,11 +9,15 @@ and 3 s polling. Everything is time-scaled (see `_realistic`).
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 import anyio
+
+from luma_async._timing import TimingCacheOption
 
 from ._common import Section, Settings, median_rows, ratio, table
 from ._realistic import (
@@ -32,6 +36,7 @@ __all__ = ["FIRST", "SECOND", "run"]
 
 FIRST = "luma_async, first run (empty timing cache)"
 SECOND = "luma_async, second run (remembered timing)"
+REMEMBERED = "luma_async, remembered timing"
 #: The real seconds of the fixed intervals of part (b).
 ALONE_INTERVALS = (5.0, 3.0)
 Row = dict[str, float]
@@ -112,45 +117,35 @@ async def _alone_series(
     scale: Scale,
     contender: Contender,
     tasks: list[tuple[float | None, float | None, str]],
-    cache: pathlib.Path | None,
-    folder: pathlib.Path,
+    cache: Callable[[int], TimingCacheOption],
     out: list[Row],
 ) -> None:
     for i, task in enumerate(tasks):
-        # The first run starts from an empty cache for every task: it knows nothing.
-        path = cache if cache is not None else folder / f"alone-empty-{i}.json"
         out.append(
-            await measure(emu, contender, [task], timing_cache=path, time_limit=_time_limit(scale))
+            await measure(
+                emu, contender, [task], timing_cache=cache(i), time_limit=_time_limit(scale)
+            )
         )
 
 
 async def _alone(settings: Settings, scale: Scale, folder: pathlib.Path) -> dict[str, Any]:
     k = settings.pick(6, 2)
     tasks = lifetimes(k, scale, seed=99)
-    remembered = folder / "timing-0.json"  # filled by part (a)
     luma = tracked(scale(LUMA_INTERVAL))
-    contenders: dict[str, tuple[Contender, pathlib.Path | None]] = {
-        FIRST: (luma, None),
-        SECOND.replace("second run", "remembered"): (luma, remembered),
+    contenders: dict[str, tuple[Contender, Callable[[int], TimingCacheOption]]] = {
+        # The first run starts from an empty cache for every task: it knows nothing.
+        FIRST: (luma, lambda i: folder / f"alone-empty-{i}.json"),
+        REMEMBERED: (luma, lambda i: folder / "timing-0.json"),  # filled by part (a)
     }
     for every in ALONE_INTERVALS:
-        contenders[f"fixed every {every:g} s"] = (fixed(scale(every)), remembered)
+        contenders[f"fixed every {every:g} s"] = (fixed(scale(every)), lambda i: False)
     results: dict[str, list[Row]] = {name: [] for name in contenders}
     # One emulator per contender, all at once: one task each, so they hardly compete for CPU.
-    emus = [realistic_emulator(scale) for _ in contenders]
-    try:
-        for emu in emus:
-            emu.__enter__()
+    with contextlib.ExitStack() as stack:
+        emus = [stack.enter_context(realistic_emulator(scale)) for _ in contenders]
         async with anyio.create_task_group() as group:
             for emu, (name, (contender, cache)) in zip(emus, contenders.items(), strict=True):
-                if name.startswith("fixed"):
-                    cache = None  # the fixed loops do not use the cache; keep it off
-                group.start_soon(
-                    _alone_series, emu, scale, contender, tasks, cache, folder, results[name]
-                )
-    finally:
-        for emu in emus:
-            emu.__exit__(None, None, None)
+                group.start_soon(_alone_series, emu, scale, contender, tasks, cache, results[name])
     rows = {}
     for name, runs in results.items():
         lags = sorted(r["p50"] for r in runs)
@@ -229,7 +224,7 @@ def _render_alone(data: dict[str, Any], scale: Scale) -> str:
     header = ("contender", "requests/task", "lag, median (real s)", "lag, max (real s)", "lost")
     lives = ", ".join(f"{life / s:.0f}" for life in data["lives"])
     rows = data["rows"]
-    remembered = rows[SECOND.replace("second run", "remembered")]["per_task"]
+    remembered = rows[REMEMBERED]["per_task"]
     reading = (
         f"Remembered timing spends {remembered:.1f} requests a task against "
         f"{rows[FIRST]['per_task']:.1f} on a first run; fixed 5 s / 3 s polling spend "
