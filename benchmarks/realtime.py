@@ -109,6 +109,7 @@ async def _population(settings: Settings, scale: Scale, folder: pathlib.Path) ->
         "fixed_at_lag": equal,
         "target": target,
         "fixed_at_median": median["per_video"],
+        "second_p95s": [r["p95"] for r in second],
     }
 
 
@@ -200,8 +201,12 @@ def _render_population(data: dict[str, Any], scale: Scale) -> str:
         f"{'met' if share <= 0.5 else 'missed'}). At the same median lag "
         f"({rows[SECOND]['p50'] / s:.2f} s real) fixed polling spends "
         f"{data['fixed_at_median']:.1f}: "
-        f"{ratio(second, data['fixed_at_median']):.2f}x. luma_async's p95 is set by the few "
-        "tasks that finish before the remembered 5 % quantile, when it starts looking."
+        f"{ratio(second, data['fixed_at_median']):.2f}x. luma_async leaves a task alone "
+        "until the remembered 5 % quantile of lifetimes, then looks every second: the few "
+        "tasks that finish before that quantile wait for it, and they set its p95, which "
+        "therefore varies from round to round ("
+        + " / ".join(f"{v / s:.1f}" for v in data["second_p95s"])
+        + " s real here)."
     )
     return (
         f"**(a) {data['n']} videos at once, no batch route, realistic lifetimes, no ETA** "
