@@ -82,8 +82,11 @@ class EmulatorProcess:
         self._conn.send((command, args))
         return self._conn.recv()
 
-    def create(self, tasks: Sequence[tuple[float, float, str]]) -> list[str]:
-        """Tasks of (queue seconds, run seconds, outcome), created now; their ids."""
+    def create(self, tasks: Sequence[tuple[float | None, float | None, str]]) -> list[str]:
+        """Tasks of (queue seconds, run seconds, outcome), created now; their ids.
+
+        A duration of None is drawn by the emulator from its configuration (and scaled).
+        """
         ids: list[str] = self._call("create", list(tasks))
         return ids
 
