@@ -44,6 +44,7 @@ from ._options import (
     VideoModel,
 )
 from ._retry import RetryPolicy
+from ._updates import OnUpdate, Update
 from ._version import __version__
 from .dialects import Dialect
 
@@ -69,6 +70,7 @@ __all__ = [
     "ModifyMode",
     "ModifyVideoRequest",
     "NotFoundError",
+    "OnUpdate",
     "PermissionDeniedError",
     "PollTimeoutError",
     "ProtocolError",
@@ -85,6 +87,7 @@ __all__ = [
     "Timeout",
     "TransportError",
     "UnsupportedFeatureError",
+    "Update",
     "VideoAsset",
     "VideoModel",
     "__version__",

@@ -166,5 +166,13 @@ FATAL_ERRORS: tuple[type[APIError], ...] = (
 )
 
 
+class UnreachableHostError(TransportError):
+    """Internal: nothing at the base URL ever answered (refused, or no such name).
+
+    Before the client's first answer that means a wrong host, not an outage: polling it for
+    ever would hide the mistake, so the poll stream ends with it (a `TransportError`).
+    """
+
+
 class JournalError(LumaError):
     """The run's journal (SQLite file or PostgreSQL database) failed or refused the run."""

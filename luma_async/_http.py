@@ -126,18 +126,25 @@ def _pattern(secret: bytes) -> re.Pattern[bytes]:
     return re.compile(rb"(?<![" + _EDGE + rb"])" + re.escape(secret) + rb"(?![" + _EDGE + rb"])")
 
 
+#: A key this long is masked wherever it appears, also glued to other text (`%20<key>`, Go's
+#: `\u003c<key>`): no ordinary word contains it. Shorter ones only as whole tokens.
+_LONG_KEY = 8
+
+
 def mask_bytes(data: bytes, secret: str | None) -> bytes:
-    """`data` with every whole-token occurrence of `secret` replaced by `***`."""
+    """`data` with every occurrence of `secret` replaced by `***` (whole tokens if short)."""
     if not secret:
         return data
     raw = secret.encode()
     if raw not in data:  # the usual case, and the cheap one
         return data
+    if len(raw) >= _LONG_KEY:
+        return data.replace(raw, b"***")
     return _pattern(raw).sub(b"***", data)
 
 
 def mask(text: str, secret: str | None) -> str:
-    """`text` with every whole-token occurrence of `secret` replaced by `***`."""
+    """`text` with every occurrence of `secret` replaced by `***` (whole tokens if short)."""
     if not secret or secret not in text:
         return text
     return mask_bytes(text.encode("utf-8", "surrogatepass"), secret).decode(

@@ -40,7 +40,8 @@ class RateLimit:
         """`rate` events a second; below 1 it becomes one event every 1/rate seconds."""
         if rate <= 0 or math.isnan(rate):
             raise ValueError(f"rate must be > 0, not {rate}")
-        return cls(round(rate), 1.0) if rate >= 1 else cls(1, 1.0 / rate)
+        # Rounded down: 1.5 a second must never let 2 start in one second.
+        return cls(math.floor(rate), 1.0) if rate >= 1 else cls(1, 1.0 / rate)
 
     async def acquire(self) -> None:
         """Wait until one more event fits in the window, and count it."""
@@ -120,16 +121,22 @@ class Throttle:
         if self.rate is None and now >= self.paused_until:
             self._count_start(now)
             return
-        async with self._lock:  # paced requests leave one at a time, in arrival order
-            now = self._clock()
-            wait = min(max(self.paused_until - now, self._next - now), patience)
-            if wait > 0:
-                await self._sleep(wait)
+        deadline = now + patience
+        # Waiting for the lock counts against `patience` too: behind other waiters a request
+        # must not wait out their pauses one after another, past its own retry budget.
+        with anyio.move_on_after(patience):
+            async with self._lock:  # paced requests leave one at a time, in arrival order
                 now = self._clock()
-            if self.rate is not None:
-                # Jitter: waiters a pause released do not all arrive at the gateway at once.
-                self._next = now + (0.5 + self._rand()) / self.rate
-            self._count_start(now)
+                wait = min(max(self.paused_until - now, self._next - now), deadline - now)
+                if wait > 0:
+                    await self._sleep(wait)
+                    now = self._clock()
+                if self.rate is not None:
+                    # Jitter: waiters a pause released do not all arrive at once.
+                    self._next = now + (0.5 + self._rand()) / self.rate
+                self._count_start(now)
+                return
+        self._count_start(self._clock())  # out of patience: it goes, and meets its own 429
 
     def throttled(self, retry_after: float | None, default: float) -> None:
         """A 429 came back: pause for `retry_after` (else `default`) and halve the rate."""

@@ -23,7 +23,13 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._errors import FATAL_ERRORS, LumaError, PollTimeoutError, RateLimitError
+from ._errors import (
+    FATAL_ERRORS,
+    LumaError,
+    PollTimeoutError,
+    RateLimitError,
+    UnreachableHostError,
+)
 from ._groups import task_group
 from ._models import Generation, State
 from ._schedule import Schedule
@@ -42,6 +48,8 @@ __all__ = [
 
 logger = logging.getLogger("luma_async")
 
+#: Errors that end a poll stream: the key is refused, or the host never answered at all.
+_ENDING: tuple[type[LumaError], ...] = (*FATAL_ERRORS, UnreachableHostError)
 #: How long a task may say `completed` without a link before it is given up as failed.
 DEFAULT_LINK_GRACE = 30.0
 #: How long an id the gateway never knew is polled before it is given up as failed.
@@ -269,7 +277,7 @@ class PollStream:
         try:
             if len(job) >= self._source.min_batch and self._source.can_batch():
                 found = await self._source.batch(job)
-        except FATAL_ERRORS as exc:
+        except _ENDING as exc:
             self._fail(exc)
             return
         except LumaError as exc:
@@ -302,7 +310,7 @@ class PollStream:
     ) -> None:
         try:
             generation = await self._source.one(task_id)
-        except FATAL_ERRORS as exc:
+        except _ENDING as exc:
             self._fail(exc)
             return
         except LumaError as exc:

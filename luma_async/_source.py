@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from ._errors import BadRequestError, NotFoundError, ProtocolError
+from ._errors import (
+    BadRequestError,
+    NotFoundError,
+    ProtocolError,
+    TransportError,
+    UnreachableHostError,
+)
 from ._models import Generation
 
 if TYPE_CHECKING:
@@ -88,6 +94,8 @@ class ClientSource:
         """The known tasks among `task_ids`; a broken batch route turns batching off."""
         try:
             found = await self._client.batch_query(task_ids)
+        except TransportError as exc:
+            raise self._wrong_host(exc) from None
         except (BadRequestError, ProtocolError):
             # The route exists but will not take our query: poll singly from now on.
             self._useless = _USELESS_BATCHES
@@ -102,3 +110,11 @@ class ClientSource:
             return await self._client.get(task_id)
         except NotFoundError:
             return None
+        except TransportError as exc:
+            raise self._wrong_host(exc) from None
+
+    def _wrong_host(self, error: TransportError) -> TransportError:
+        """`error`, as an `UnreachableHostError` when no answer ever came from this host."""
+        if error.sent or self._client.transport.answered:
+            return error
+        return UnreachableHostError(str(error), sent=False)

@@ -39,7 +39,7 @@ async def submits_reached(emu: Emulator, count: int) -> None:
 
 async def cancel_after_first_submit(emu: Emulator, client: LumaClient, **options: Any) -> int:
     """Start a run, cancel it once a submit has arrived; the submits that arrived by then."""
-    with anyio.fail_after(10):  # a safety bound against a hang, not the assertion
+    with anyio.fail_after(90):  # a safety bound against a hang, not the assertion
         async with anyio.create_task_group() as group:
             group.start_soon(lambda: drain(client, [f"clip {i}" for i in range(4)], **options))
             await submits_reached(emu, 1)
@@ -62,7 +62,8 @@ async def test_cancel_while_submits_meet_long_429s_returns_promptly(
     c = await client(emu, retry=PATIENT, timeout=1.0 if journaled else 30.0)
     journal = tmp_path / "run.sqlite" if journaled else None
     seen = await cancel_after_first_submit(emu, c, journal=journal)
-    assert emu.stats.by_route["submit"] - seen <= 1
+    # Counted, not timed: a cancel that waited out the 30 s Retry-After would send the retry.
+    assert emu.stats.by_route["submit"] == seen
     assert emu.stats.creations == 0
 
 

@@ -8,6 +8,8 @@ import luma_async
 
 #: The names API.md says are importable from `luma_async`.
 PROMISED = {
+    "Update",
+    "OnUpdate",
     "LumaClient",
     "CallbackReceiver",
     "GenerateRequest",
