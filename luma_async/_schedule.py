@@ -30,10 +30,6 @@ DEFAULT_BATCH_INTERVAL = 0.5
 #: How much sparser polling is for a task whose gateway posts callbacks, when the caller gave no
 #: `interval` (an explicit one is the safety-net period itself).
 HINTED_SLOWDOWN = 10.0
-#: The band opens at this quantile of known lifetimes. Looks before it are paid by every task
-#: still running and find almost nothing; the few tasks that finish earlier wait for it, by a
-#: small share of their lifetime (the spread between the fastest tasks is small).
-_OPEN_QUANTILE = 0.03
 #: A task this many times older than the run's 95th percentile is overdue: looks thin out.
 _OVERDUE = 3.0
 DEFAULT_FLOOR = 0.2
@@ -68,6 +64,19 @@ class _Sample:
         if len(self.sorted) < _MIN_SAMPLE:
             return None
         return self.sorted[min(int(q * len(self.sorted)), len(self.sorted) - 1)]
+
+    def opening(self) -> float | None:
+        """When the first tasks may finish: the fastest one seen, less the gap expected below it.
+
+        Looks before the first finish are paid by every task still running and find nothing;
+        a task that finishes sooner than any seen waits for the band. Of n lifetimes the
+        fastest lies, on average, one n-th of their spread above the true minimum: opening that
+        much earlier leaves about one task in n waiting, and then briefly.
+        """
+        if len(self.sorted) < _MIN_SAMPLE:
+            return None
+        fastest, median = self.sorted[0], self.sorted[len(self.sorted) // 2]
+        return max(0.0, fastest - (median - fastest) / len(self.sorted))
 
 
 class Schedule:
@@ -128,12 +137,19 @@ class Schedule:
 
     def quantile(self, q: float, kind: str | None = None) -> float | None:
         """The `q` quantile of lifetimes seen so far, or None while too few have finished."""
+        return self._known(kind).quantile(q)
+
+    def opening(self, kind: str | None = None) -> float | None:
+        """The age at which tasks of `kind` start finishing (see `_Sample.opening`), or None."""
+        return self._known(kind).opening()
+
+    def _known(self, kind: str | None) -> _Sample:
+        """The kind's own sample once it is large enough, else the overall one."""
         if kind is not None:
             sample = self._samples.get(kind)
-            found = sample.quantile(q) if sample is not None else None
-            if found is not None:
-                return found
-        return self._samples[None].quantile(q)
+            if sample is not None and len(sample.sorted) >= _MIN_SAMPLE:
+                return sample
+        return self._samples[None]
 
     def delay(
         self,
@@ -170,7 +186,7 @@ class Schedule:
         if eta is not None and eta > 0:
             # Look just after the promised time, then fall back to the band logic.
             return eta + base / 4
-        early, late = self.quantile(_OPEN_QUANTILE, kind), self.quantile(0.95, kind)
+        early, late = self.opening(kind), self.quantile(0.95, kind)
         if early is None or late is None:
             return base  # nothing learnt yet
         if age < early - base / 2:
