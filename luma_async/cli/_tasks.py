@@ -217,7 +217,8 @@ async def download(args: argparse.Namespace, settings: Settings, output: Output)
 
 
 async def _download_target(dest: str, task_id: str, *, overwrite: bool) -> pathlib.Path:
-    """Where `download` writes (API.md's rule), refused where it would lose or misplace data."""
+    """Where `download` writes (`LumaClient.download`'s rule), refused where it would lose
+    or misplace data."""
     target = target_path(dest, task_id)
     where = anyio.Path(target)
     if await where.is_dir():
