@@ -69,8 +69,8 @@ class LumaClient(MediaOperations):
     """An async client for one gateway: `async with LumaClient(...) as client: ...`.
 
     Arguments left as None come from `$LUMA_BASE_URL`, `$LUMA_API_KEY` and `$LUMA_DIALECT`,
-    then from the dialect's public base URL (DIALECTS.md §0). `timeout` is a number (the
-    total for one API request) or a `Timeout(total, connect, submit)`; `ssl` an
+    then from the dialect's public base URL (`luma-async dialects` lists them). `timeout` is
+    a number (the total for one API request) or a `Timeout(total, connect, submit)`; `ssl` an
     `ssl.SSLContext` or False. `max_concurrency` bounds the API requests in flight and
     `max_requests_per_second` the requests that start in any one-second window (retries
     included); downloads have their own `max_downloads` slots. A 429 slows only the kind of

@@ -1,5 +1,5 @@
 """The official API's other operations on `LumaClient`: Photon images, modify, reframe,
-concepts and ping (API.md "More official operations"). Relay dialects refuse them all with
+concepts and ping. Relay dialects refuse them all with
 `UnsupportedFeatureError` before anything is read or sent.
 """
 

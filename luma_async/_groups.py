@@ -1,6 +1,6 @@
 """Task groups whose lone error comes out as itself.
 
-anyio 4 wraps even the host's own exception in an `ExceptionGroup`; our contract (API.md)
+anyio 4 wraps even the host's own exception in an `ExceptionGroup`; the public contract
 is that a fatal error, a `PollTimeoutError` or the caller's own exception comes out unwrapped.
 """
 

@@ -1,7 +1,7 @@
 """The closed value sets of request options, as `Literal` types for signatures and editors.
 
 These are the public spellings; a dialect that accepts fewer values says so at run time with
-`InvalidRequestError`, and relay wire names stay the adapters' business (DIALECTS.md §0).
+`InvalidRequestError`, and relay wire names stay the adapters' business (docs/dialects.md).
 """
 
 from __future__ import annotations

@@ -180,7 +180,7 @@ class Dialect(abc.ABC):
 
     @staticmethod
     def merge_extra(body: dict[str, Any], request: GenerateRequest) -> dict[str, Any]:
-        """`extra_body` merged over the built body, as given (API.md)."""
+        """`extra_body` merged over the built body as given, its keys winning."""
         if request.extra_body:
             body.update(request.extra_body)
         return body

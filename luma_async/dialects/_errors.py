@@ -1,4 +1,4 @@
-"""Turning a gateway's "no" into our error tree (DIALECTS.md §6), shared by every dialect.
+"""Turning a gateway's "no" into our error tree (docs/errors.md), shared by every dialect.
 
 Three layers of error body meet a client on any route: the gateway's own OpenAI-style
 `{"error": {"message", "type"}}`, the task relay's `{"code", "message", "data"}`, and the
@@ -74,7 +74,7 @@ def _read(body: bytes) -> _ErrorView:
 
 
 def _message_of(view: _ErrorView) -> str | None:
-    """First of error.message, message, detail.reason, detail (DIALECTS.md §6)."""
+    """First of error.message, message, msg, detail.reason, detail."""
     if isinstance(view.error, _ErrorObject) and view.error.message:
         return view.error.message
     if isinstance(view.error, str) and view.error:
@@ -126,7 +126,7 @@ def is_final(response: HttpResponse) -> bool:
 
 
 def error_for(response: HttpResponse) -> APIError | ProtocolError:
-    """The error a failed answer stands for, classified as DIALECTS.md §6 says."""
+    """The error a failed answer stands for: classified by status first, words second."""
     status = response.status
     view = _ErrorView() if response.is_html else _read(response.body)
     message = _message_of(view)

@@ -1,6 +1,6 @@
 """What every relay gateway shares: the `/luma/...` routes and how a submit body is laid out.
 
-A relay dialect file only states its differences as class attributes (DIALECTS.md §3).
+A relay dialect file only states its differences as class attributes (docs/dialects.md).
 """
 
 from __future__ import annotations

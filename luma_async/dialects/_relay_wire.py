@@ -1,6 +1,6 @@
 """Wire views of the relay family (Luma's web API relayed) and how they become `Generation`s.
 
-One tolerant view reads every shape a relay answers with (DIALECTS.md §3-§5): the flat task
+One tolerant view reads every shape a relay answers with (docs/dialects.md): the flat task
 object (old and new forms), AnyAPI's `{code, data: {task_id, task_status}}` envelope and
 new-api's batch wrapper item. `data` stays raw until we know which of them we hold.
 """
@@ -128,7 +128,7 @@ def not_understood(response: HttpResponse, what: str = "a task") -> APIError | P
     """The error for a 2xx answer that is not what we asked for.
 
     A gateway error body at 200 keeps its class when it has a code or speaks of quota
-    (DIALECTS.md §6 rule 1: "200 included"); anything else is a protocol error.
+    (status first, words second: a 200 included); anything else is a protocol error.
     """
     error = error_for(response)
     if (
@@ -223,7 +223,7 @@ def _is_wrapper_item(view: RelayView) -> bool:
 
 
 def _from_wrapper_item(item: RelayView) -> Generation:
-    """A wrapper item; the wrapper's own record wins where it is terminal (DIALECTS.md §5)."""
+    """A wrapper item; the wrapper's own record wins where it is terminal (new-api's wrapper)."""
     inner = None
     if item.data:
         try:

@@ -14,7 +14,7 @@ class RixAPI(RelayDialect):
     """RixAPI-format gateways: no public base, so `base_url` is required.
 
     `audio_route` picks how video-to-audio is asked for, since no document confirms it
-    (DIALECTS.md §2): "route" posts to `/luma/generations/{id}/audio`; "task_id" posts a
+    (docs/dialects.md): "route" posts to `/luma/generations/{id}/audio`; "task_id" posts a
     submit carrying `task_id`, as the seed's field list hints.
     """
 
