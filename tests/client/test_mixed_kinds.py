@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import pathlib
+from collections.abc import Callable
 
 import pytest
 
@@ -34,7 +35,7 @@ CREATE_ROUTES = ("submit", "image", "reframe_image", "reframe_video", "modify_vi
 def mixed(n: int) -> list[AnyRequest]:
     """`n` requests cycling through every kind and every way to give a source; no two alike."""
     clip_uri = "data:video/mp4;base64," + base64.b64encode(CLIP.read_bytes()).decode()
-    flavours = [
+    flavours: list[Callable[[int], AnyRequest]] = [
         lambda i: GenerateRequest(f"a short film, take {i}"),
         lambda i: ImageRequest(f"a still, take {i}"),
         lambda i: ImageRequest(f"a still, take {i}", format="png", aspect_ratio="1:1"),
