@@ -226,14 +226,17 @@ def run(settings: Settings) -> Section:
         if kind not in ("upscale", "audio")
     )
     mix = ", ".join(f"{count} {kind}" for kind, count in sorted(data["kinds"].items()))
+    trip = data["round_trip"] * 1000
     text = (
         f"{data['n']:,} requests per population, every one in flight at once "
         f"(`generate_many(concurrency=N, download_to=...)`, {MAX_CONCURRENCY} connections), "
         f"official emulator in its own process, realistic lifetimes x {scale} ({ranges}). "
-        f"Mixed population: {mix} (URL and local `Path` sources, the paths sent as data URIs). Critical path = the "
-        f"longest lifetime the emulator drew in the run + one submit/download round trip on "
-        f"an idle emulator ({data['round_trip'] * 1000:.0f} ms). Right files: extension of "
-        "the kind and real bytes (MP4 `ftyp` + `avc1`, JPEG, PNG magic). Medians of "
-        "interleaved rounds.\n\n" + table(header, lines, "l") + "\n\n" + reading(data["rows"])
+        f"Mixed population: {mix} (URL and local `Path` sources, the paths sent as data "
+        "URIs). Critical path = the longest lifetime (create to finish) the emulator drew "
+        f"in the run + one submit/download round trip on an idle emulator ({trip:.0f} ms); "
+        "last finish = first submit to the last task's finish, which adds the submit pacing. "
+        "Right files: extension of the kind and real bytes (MP4 `ftyp` + `avc1`, JPEG, PNG "
+        "magic). API requests only (downloads go to the CDN). Medians of interleaved rounds."
+        "\n\n" + table(header, lines, "l") + "\n\n" + reading(data["rows"])
     )
     return Section("mixed", "Mixed kinds beside video only", text, data)
