@@ -224,7 +224,8 @@ async def download(args: argparse.Namespace, settings: Settings, output: Output)
 
 
 async def _download_target(dest: str, generation: Generation, *, overwrite: bool) -> pathlib.Path:
-    """Where `download` writes (`LumaClient.download`'s rule), refused where it would lose or misplace data."""
+    """Where `download` writes (`LumaClient.download`'s rule), refused where it would lose
+    or misplace data."""
     target = target_path(dest, generation.id, suffix_of(generation))
     where = anyio.Path(target)
     if await where.is_dir():
