@@ -52,6 +52,7 @@ from ._schedule import Schedule
 from ._source import ClientSource
 from ._submitter import DEFAULT_SUBMIT_DEADLINE, one_request, read_requests
 from ._timing import Timing, TimingCacheOption
+from ._timing import resolve as resolve_timing_cache
 from ._transport import DEFAULT_MAX_DOWNLOADS, Transport
 from ._updates import OnUpdate
 from .dialects import KIND_OPERATIONS, Dialect, Official, get_dialect
@@ -123,7 +124,8 @@ class LumaClient(MediaOperations):
         )
         #: Set once a batch route answers 404/405: this gateway has none, poll singly.
         self.batch_unavailable = False
-        self._timing_cache = timing_cache  # None: the user cache dir; False: off; or a path
+        # Resolved once: None is the user cache dir (or $LUMA_ASYNC_TIMING_CACHE), False off.
+        self._timing_cache = resolve_timing_cache(timing_cache)
         self._creates = Creates(self.transport, self.dialect, self.callbacks, retry_submits)
 
     @classmethod
@@ -446,7 +448,7 @@ class LumaClient(MediaOperations):
         hold: bool = False,
     ) -> AsyncIterator[PollStream]:
         schedule = Schedule(interval)
-        timing = Timing.for_client(self._timing_cache, self.base_url, self.dialect.name)
+        timing = Timing(self._timing_cache, self.base_url, self.dialect.name)
         await timing.seed(schedule)
         try:
             async with open_poll(

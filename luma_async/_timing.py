@@ -123,13 +123,25 @@ class TimingCache:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = pathlib.Path(path)
+        #: The last load and the file's (mtime, size) then: a client that opens a poll per
+        #: task (`wait` in a service) reads and decodes the file only when it changed.
+        self._loaded: tuple[tuple[int, int], dict[str, list[float]]] | None = None
 
     def __repr__(self) -> str:
         return f"TimingCache({str(self.path)!r})"
 
     def load(self) -> dict[str, list[float]]:
         """Lifetimes per key; {} when the file is missing, unreadable or corrupt."""
-        return {key: entry.l for key, entry in self._read().items()}
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return {}
+        version = (stat.st_mtime_ns, stat.st_size)
+        if self._loaded is not None and self._loaded[0] == version:
+            return self._loaded[1]
+        kinds = {key: entry.l for key, entry in self._read().items()}
+        self._loaded = (version, kinds)
+        return kinds
 
     def _read(self) -> dict[str, _Entry]:
         try:
@@ -206,11 +218,6 @@ class Timing:
         self.dialect = dialect
         self.overall = kind_key(base_url, dialect)
         self._prefix = self.overall[:-1]
-
-    @classmethod
-    def for_client(cls, option: TimingCacheOption, base_url: str, dialect: str) -> Timing:
-        """The timing of a client with `timing_cache=option` on `base_url`."""
-        return cls(resolve(option), base_url, dialect)
 
     def kind_of(self, request: object) -> str:
         """The key of the tasks `request` makes (its operation, model, resolution, duration)."""
