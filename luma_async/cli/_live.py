@@ -138,7 +138,9 @@ class Board:
             row = self._by_task.get(update.task_id)
         if row is None or row.final:
             return
-        if update.event == "submitted" and update.task_id is not None:
+        new_task = update.event == "submitted" or (update.event == "state" and not row.task_id)
+        if update.task_id is not None and new_task:
+            # A submit, or the first look at a task an earlier run submitted (`--journal`).
             row.task_id = update.task_id
             row.started = self._clock()
             self._by_task[update.task_id] = row

@@ -94,3 +94,15 @@ def test_progress_counts_submits_under_way_from_the_events() -> None:
     assert board.rows[30].state == "retrying"
     assert progress.under_way() == {2}  # a requeued submit is counted: it may be sent again
     assert progress.tasks[1] == Generation("task-b", State.PROCESSING)
+
+
+def test_a_task_an_earlier_run_submitted_gets_its_row_from_its_first_state() -> None:
+    """`--journal` resume: no "submitted" event, so the first "state" names the row's task."""
+    board = Board(Output(json=True), title="t")
+    board.add(1, "line 1", "p")
+    progress = Progress(board, [1], concurrency=4)
+    progress(Update(0, "old-task", State.PROCESSING, None, "state"))
+    assert (board.rows[1].task_id, board.rows[1].state) == ("old-task", "processing")
+    assert progress.under_way() == set()
+    board.update(Update(None, "old-task", State.COMPLETED, 1.0, "state"))  # as poll() gives it
+    assert board.rows[1].state == "completed"
