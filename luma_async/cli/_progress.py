@@ -41,7 +41,8 @@ class Progress:
         if update.event == "finished":
             self._ended.add(index)
         elif update.task_id is not None and update.event in ("submitted", "state"):
-            self._any_submitted = self._any_submitted or update.event == "submitted"
+            if update.event == "submitted":
+                self._any_submitted = True
             self.tasks[index] = Generation(update.task_id, update.state or State.UNKNOWN)
         self._board.update(update, self._keys[index])
 
