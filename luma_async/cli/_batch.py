@@ -11,13 +11,11 @@ import argparse
 import pathlib
 import time
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import anyio
 
 from .._errors import FATAL_ERRORS
-from .._models import AnyRequest, Generation
 from .._pipeline import DEFAULT_CONCURRENCY
 from ._args import positive_float, positive_int
 from ._config import Settings
@@ -26,6 +24,7 @@ from ._interrupt import Interrupt
 from ._lines import Job, label, parse_lines
 from ._live import Board, live_view
 from ._output import Output, line_ranges
+from ._progress import Progress, unreachable
 from ._results import Results, invalid, job_record, leftover
 from ._tasks import ready_folder
 
@@ -95,34 +94,21 @@ async def batch(args: argparse.Namespace, settings: Settings, output: Output) ->
     board = Board(output, title=source.name, downloads=folder is not None)
     for job in jobs:
         board.add(job.line, f"line {job.line}", label(job.request))
-    submitted: dict[int, Generation] = {}
-    position = {id(job.request): job for job in jobs}
-
-    def on_submit(request: AnyRequest, generation: Generation) -> None:
-        job = position[id(request)]
-        submitted[job.line] = generation
-        board.submitted(job.line, generation)
-
-    def feed() -> Iterator[AnyRequest]:
-        for job in jobs:
-            if client.unreachable is not None:
-                return  # every other submit would wait out its retries for nothing
-            yield job.request
-
-    client.on_submit, client.on_seen = on_submit, board.seen
+    progress = Progress(board, [job.line for job in jobs], concurrency=args.concurrency)
     errors: list[BaseException] = []
     async with client, Results.open(out_path) as results:
 
         def leftovers() -> list[dict[str, Any]]:
             """A line for each job the run did not see end: running, uncertain, or not sent."""
+            maybe = progress.under_way()
             return [
                 leftover(
                     job.line,
                     job.request,
-                    submitted.get(job.line),
-                    uncertain=id(job.request) in client.in_flight,
+                    progress.tasks.get(index),
+                    uncertain=index in maybe,
                 )
-                for job in jobs
+                for index, job in enumerate(jobs)
                 if job.line not in results.records
             ]
 
@@ -141,13 +127,12 @@ async def batch(args: argparse.Namespace, settings: Settings, output: Output) ->
         async with live_view(board):
             with interrupt.catching():
                 async with client.generate_many(
-                    # Every request kind runs through generate_many (API.md); the cast only
-                    # bridges its older annotation, which named videos alone.
-                    feed(),
+                    [job.request for job in jobs],
                     concurrency=args.concurrency,
                     submits_per_minute=args.submits_per_minute,
                     download_to=folder,
                     journal=args.journal,
+                    on_update=progress,
                 ) as stream:
                     async for result in stream:
                         job = jobs[result.index]
@@ -168,8 +153,9 @@ async def batch(args: argparse.Namespace, settings: Settings, output: Output) ->
         return ExitCode.INTERRUPTED
     if any(isinstance(exc, FATAL_ERRORS) for exc in errors):
         return exit_code_for(next(e for e in errors if isinstance(e, FATAL_ERRORS)))
-    if client.unreachable is not None:
-        output.warn(describe(client.unreachable))
+    refused = unreachable(errors)
+    if refused is not None:
+        output.warn(describe(refused))
         return ExitCode.NETWORK
     if all(r["status"] == "done" for r in records.values()):
         return ExitCode.OK

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from .._client import LumaClient
-from .._errors import LumaError, TransportError
-from .._models import AnyRequest, Generation
+from .._http import mask
 from ..dialects import DIALECTS
 from ._errors import CliError
 
@@ -18,7 +16,6 @@ __all__ = [
     "ENV_API_KEY",
     "ENV_BASE_URL",
     "ENV_DIALECT",
-    "ObservedClient",
     "Settings",
     "scrub",
 ]
@@ -61,7 +58,7 @@ class Settings:
             debug=bool(getattr(args, "debug", False)),
         )
 
-    def client(self) -> ObservedClient:
+    def client(self) -> LumaClient:
         """A client for the configured gateway; refuses to start without a base URL or key."""
         if self.base_url is None and DIALECTS[self.dialect].default_base_url is None:
             raise CliError(
@@ -70,68 +67,13 @@ class Settings:
             )
         if self.api_key is None:
             raise CliError(f"no API key: set ${ENV_API_KEY} (or pass --api-key)")
-        return ObservedClient(self.base_url, self.api_key, self.dialect)
-
-
-class ObservedClient(LumaClient):
-    """A `LumaClient` that reports every task it submits or reads, for live progress views.
-
-    The pipeline and the poller read task states through `submit`, `get` and `batch_query`;
-    observing those three shows every state change without sending a single extra request.
-    """
-
-    #: Called with each request that became a task, and that task.
-    on_submit: Callable[[Any, Generation], None] | None = None
-    #: Called with every task state read from the gateway.
-    on_seen: Callable[[Generation], None] | None = None
-    #: Set when a submit could not reach the gateway at all (nothing was sent).
-    unreachable: TransportError | None = None
-
-    def __init__(self, base_url: str | None, api_key: str | None, dialect: str) -> None:
-        super().__init__(base_url, api_key, dialect)
-        #: Requests (by `id()`) whose submit was sent and has had no answer: when the run is
-        #: stopped, each may have become a task on the gateway (and been billed).
-        self.in_flight: dict[int, AnyRequest] = {}
-
-    async def submit(self, request: AnyRequest) -> Generation:
-        """`LumaClient.submit`, reported to `on_submit`."""
-        self.in_flight[id(request)] = request
-        try:
-            generation = await super().submit(request)
-        except LumaError as exc:  # an answer, or the error says what to do: not in flight
-            if isinstance(exc, TransportError) and not exc.sent:
-                self.unreachable = exc
-            self.in_flight.pop(id(request), None)
-            raise
-        # Left in `in_flight` on cancellation: that submit may well have gone through.
-        self.in_flight.pop(id(request), None)
-        if self.on_submit is not None:
-            self.on_submit(request, generation)
-        return generation
-
-    async def get(self, task_id: str) -> Generation:
-        """`LumaClient.get`, reported to `on_seen`."""
-        generation = await super().get(task_id)
-        self._seen(generation)
-        return generation
-
-    async def batch_query(self, task_ids: Sequence[str]) -> dict[str, Generation]:
-        """`LumaClient.batch_query`, each task reported to `on_seen`."""
-        found = await super().batch_query(task_ids)
-        for generation in found.values():
-            self._seen(generation)
-        return found
-
-    def _seen(self, generation: Generation) -> None:
-        if self.on_seen is not None:
-            self.on_seen(generation)
-
-
-#: Keys shorter than this are not blanked out: "k" would take every k with it. Real keys
-#: are far longer, and the library never puts a key in a message in the first place.
-MIN_SCRUBBED = 8
+        return LumaClient(self.base_url, self.api_key, self.dialect)
 
 
 def scrub(text: str, secret: str | None) -> str:
-    """`text` with the API key blanked out: a last guard on everything the CLI prints."""
-    return text.replace(secret, "***") if secret and len(secret) >= MIN_SCRUBBED else text
+    """`text` with the API key blanked out: a last guard on everything the CLI prints.
+
+    Whole tokens only (the library's own masking), so a short key never eats the letters of
+    ordinary words: with the key "k", "unknown" stays "unknown".
+    """
+    return mask(text, secret)

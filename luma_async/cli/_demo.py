@@ -24,17 +24,18 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import emulator as _emulator_package
+from .._client import LumaClient
 from .._models import AnyRequest, GenerateRequest, ImageRequest, JobResult, ReframeVideoRequest
 from .._options import WeightedImage
 from ..dialects import DIALECTS, Dialect
 from ..emulator import QUIRKS, Emulator, EmulatorConfig
 from ._args import positive_float, positive_int
-from ._config import ObservedClient
 from ._errors import CliError, ExitCode, describe
 from ._interrupt import Interrupt
 from ._lines import label
 from ._live import Board, live_view
 from ._output import Output, state_text
+from ._progress import Progress
 
 __all__ = ["FAIL_MARKER", "add_parser", "png", "sample_requests"]
 
@@ -203,7 +204,7 @@ async def demo(args: argparse.Namespace, output: Output) -> int:
         images = await _images(pathlib.Path(scratch))
         async with (
             Emulator(config) as emulator,
-            ObservedClient(emulator.base_url, key, dialect) as client,
+            LumaClient(emulator.base_url, key, dialect) as client,
         ):
             requests = sample_requests(client.dialect, images)
             output.note(
@@ -213,17 +214,14 @@ async def demo(args: argparse.Namespace, output: Output) -> int:
             board = Board(output, title="demo", downloads=True, max_rows=len(requests))
             for index, request in enumerate(requests):
                 board.add(index, f"#{index + 1}", label(request))
-            position = {id(request): index for index, request in enumerate(requests)}
-            client.on_submit = lambda request, g: board.submitted(position[id(request)], g)
-            client.on_seen = board.seen
+            progress = Progress(board, range(len(requests)), concurrency=args.concurrency)
             async with live_view(board):
                 with interrupt.catching():
                     async with client.generate_many(
-                        # Every request kind runs through generate_many (API.md); the cast
-                        # only bridges its older annotation, which named videos alone.
                         requests,
                         concurrency=args.concurrency,
                         download_to=out,
+                        on_update=progress,
                     ) as stream:
                         async for result in stream:
                             results[result.index] = result

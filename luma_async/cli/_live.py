@@ -1,7 +1,8 @@
 """The progress view of many jobs: a bar with elapsed time and ETA, counts by state, a row each.
 
-On an interactive terminal it is redrawn in place on stderr; anywhere else (a pipe, a log, CI)
-each finished job is one plain line instead.
+It is fed by the library's `on_update` events (`Board.update`). On an interactive terminal it
+is redrawn in place on stderr, at once on every visible change and on a timer for the clocks;
+anywhere else (a pipe, a log, CI) each finished job is one plain line instead.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from rich.text import Text
 
 from .._groups import task_group
 from .._models import Generation, State
+from .._updates import Update
 from ._output import Output, state_text
 
 __all__ = ["Board", "Row", "live_view"]
@@ -40,6 +42,7 @@ FAILED_STATES = frozenset({"failed", "error", "invalid", "uncertain"})
 #: The order of the counts line.
 COUNT_ORDER = (
     "waiting",
+    "retrying",
     *(state.value for state in State if state is not State.FAILED),
     "downloading",
     "done",
@@ -100,6 +103,8 @@ class Board:
             console=output.err,
         )
         self._bar = self.progress.add_task(title, total=0)
+        #: Called after a row's state word changed (the live view redraws at once).
+        self.on_change: Callable[[], None] | None = None
 
     # -- what happened ---------------------------------------------------------------------
 
@@ -107,14 +112,6 @@ class Board:
         """A job that will run: waiting until it is submitted."""
         self.rows[key] = Row(key, label, prompt)
         self.progress.update(self._bar, total=len(self.rows))
-
-    def submitted(self, key: int, generation: Generation) -> None:
-        """The job became a task on the gateway."""
-        row = self.rows[key]
-        row.task_id = generation.id
-        row.started = self._clock()
-        self._by_task[generation.id] = row
-        self._set(row, generation)
 
     def track(self, key: int, task_id: str) -> None:
         """The job is a task that already exists (`wait`): follow it from now on."""
@@ -124,16 +121,42 @@ class Board:
         self._by_task[task_id] = row
 
     def seen(self, generation: Generation) -> None:
-        """A task's state as just read from the gateway."""
+        """A task's state read outside a run: the tasks `wait` starts with."""
         row = self._by_task.get(generation.id)
-        if row is not None and not row.final:
-            self._set(row, generation)
+        if row is not None:
+            self._set(row, generation.state, link=generation.ok)
 
-    def _set(self, row: Row, generation: Generation) -> None:
-        state = generation.state.value
-        if generation.ok and self._downloads:
-            state = "downloading"
-        row.state = state
+    def update(self, update: Update, key: int | None = None) -> None:
+        """One `on_update` event; `key` is the job's row (None: found by the task id).
+
+        "submitted" starts the row's clock; "submitted" and "state" set its state word.
+        A submit queued again ("retried" without a task) shows as "retrying"; the end of a
+        job ("finished") is left to `finish`, which knows how it ended.
+        """
+        row = self.rows.get(key) if key is not None else None
+        if row is None and update.task_id is not None:
+            row = self._by_task.get(update.task_id)
+        if row is None or row.final:
+            return
+        new_task = update.event == "submitted" or (update.event == "state" and not row.task_id)
+        if update.task_id is not None and new_task:
+            # A submit, or the first look at a task an earlier run submitted (`--journal`).
+            row.task_id = update.task_id
+            row.started = self._clock()
+            self._by_task[update.task_id] = row
+        if update.event in ("submitted", "state") and update.state is not None:
+            self._set(row, update.state, link=update.state is State.COMPLETED)
+        elif update.event == "retried" and update.task_id is None:
+            self._show(row, "retrying")
+
+    def _set(self, row: Row, state: State, *, link: bool) -> None:
+        self._show(row, "downloading" if link and self._downloads else state.value)
+
+    def _show(self, row: Row, word: str) -> None:
+        if row.state != word:
+            row.state = word
+            if self.on_change is not None:
+                self.on_change()
 
     def finish(self, key: int, state: str, detail: str = "") -> None:
         """The job ended: done, failed, error, invalid or interrupted."""
@@ -142,6 +165,8 @@ class Board:
             return
         row.state, row.detail = state, detail
         row.ended = self._clock()
+        if self.on_change is not None:
+            self.on_change()
         self._done += 1
         self.progress.update(self._bar, advance=1)
         if not self.output.live:
@@ -221,6 +246,13 @@ async def live_view(board: Board) -> AsyncIterator[None]:
         redirect_stderr=False,
     ) as live:
 
+        def draw() -> None:
+            live.update(board.render(), refresh=True)
+
+        # Every state change is drawn as it comes (so no short state goes unseen); the
+        # timer only moves the clocks and the bar's ETA.
+        board.on_change = draw
+
         async def redraw() -> None:
             while True:
                 live.update(board.render(), refresh=True)
@@ -234,4 +266,5 @@ async def live_view(board: Board) -> AsyncIterator[None]:
                 finally:
                     group.cancel_scope.cancel()
         finally:
+            board.on_change = None
             live.update(board.render(), refresh=True)

@@ -24,6 +24,7 @@ __all__ = ["STATE_STYLES", "Output", "generation_json", "line_ranges", "state_te
 #: The colour of each state word, ours and the CLI's own.
 STATE_STYLES = {
     "waiting": "dim",
+    "retrying": "yellow",
     State.QUEUED.value: "yellow",
     State.PROCESSING.value: "cyan",
     State.UNKNOWN.value: "magenta",

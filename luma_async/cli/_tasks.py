@@ -10,11 +10,12 @@ from typing import Any
 
 import anyio
 
+from .._client import LumaClient
 from .._download import target_path
 from .._errors import LumaError, PollTimeoutError
 from .._models import GenerateRequest, Generation, State
 from ._args import image_value, positive_float
-from ._config import ObservedClient, Settings
+from ._config import Settings
 from ._errors import CliError, ExitCode, describe, exit_code_for
 from ._interrupt import Interrupt
 from ._live import Board, live_view
@@ -130,7 +131,7 @@ async def ready_folder(name: str) -> pathlib.Path:
 
 
 async def created(
-    client: ObservedClient, args: argparse.Namespace, output: Output, generation: Generation
+    client: LumaClient, args: argparse.Namespace, output: Output, generation: Generation
 ) -> int:
     """A new task: print its id, or with --wait/--download follow it to its end."""
     if not (args.wait or args.download):
@@ -238,7 +239,7 @@ async def _download_target(dest: str, generation: Generation, *, overwrite: bool
     return target
 
 
-async def _find(client: ObservedClient, ids: Sequence[str], output: Output) -> list[Generation]:
+async def _find(client: LumaClient, ids: Sequence[str], output: Output) -> list[Generation]:
     """The tasks, in the order asked; an id still unknown after `UNKNOWN_GRACE` is an error."""
     found = {g.id: g for g in await client.get_many(ids)}
     missing = [task_id for task_id in ids if task_id not in found]
@@ -275,7 +276,7 @@ def line(generation: Generation, path: pathlib.Path | None = None) -> str:
 
 
 async def follow(
-    client: ObservedClient,
+    client: LumaClient,
     output: Output,
     generations: Sequence[Generation],
     *,
@@ -294,7 +295,6 @@ async def follow(
         board.add(key, f"#{key + 1}", generation.prompt or "")
         board.track(key, generation.id)
         board.seen(generation)
-    client.on_seen = board.seen
     done: list[dict[str, Any]] = []
     errors: list[BaseException] = []
     failed = 0
@@ -341,7 +341,9 @@ async def follow(
                 await settle(generation)
             if pending:
                 try:
-                    async with client.poll(pending, timeout=time_limit) as stream:
+                    async with client.poll(
+                        pending, timeout=time_limit, on_update=board.update
+                    ) as stream:
                         async for generation in stream:
                             await settle(generation)
                 except PollTimeoutError as exc:
