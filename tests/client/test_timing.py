@@ -104,7 +104,7 @@ async def test_off_writes_nothing_and_the_default_place_can_be_moved_by_env(
 async def test_a_second_run_spends_fewer_requests_than_the_first(
     tmp_path: pathlib.Path, emulator: MakeEmulator, client: MakeClient
 ) -> None:
-    """Ten 2 s tasks with the default schedule: the run that remembers the first one's
+    """Ten 4 s tasks with the default schedule: the run that remembers the first one's
     lifetimes looks at each task later and spends fewer status requests."""
     path = tmp_path / "timing.json"
     emu = await emulator("gptge", quirks=frozenset({"no_batch_route"}))
@@ -113,7 +113,7 @@ async def test_a_second_run_spends_fewer_requests_than_the_first(
     for _ in range(2):
         c = await client(emu, timing_cache=path)
         before = emu.stats.by_route["get"]
-        tasks = [emu.create_task(f"t{i}", run_seconds=2.0, queue_seconds=0.0) for i in range(10)]
+        tasks = [emu.create_task(f"t{i}", run_seconds=4.0, queue_seconds=0.0) for i in range(10)]
         async with c.poll([], timeout=30) as stream:
             stream.add(*tasks, kind=stream.kind_of(request))
             assert len([g async for g in stream]) == 10
@@ -121,9 +121,9 @@ async def test_a_second_run_spends_fewer_requests_than_the_first(
         await c.aclose()
     first, second = spent
     assert second < first, spent
-    # About one look each when the machine is idle; under load a few more land just before
-    # the finish, so the bound is relative: at most two thirds of the first run's.
-    assert second * 3 <= first * 2, spent
+    # The first run looks every second (about 4-5 looks a task); the second sleeps until the
+    # remembered finish (1-2 looks). Under load a few more land; half is a safe margin.
+    assert second * 2 <= first, spent
     assert TimingCache(path).load()[kind_key(emu.base_url, "gptge")]
 
 
