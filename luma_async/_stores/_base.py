@@ -260,6 +260,9 @@ class Store(Protocol):
     run: str
     #: The worker's lease in seconds: `heartbeat()` must be called well within it.
     lease: float
+    #: True when one process holds the run at a time (SQLite): a rerun replays the results
+    #: of earlier sessions. False when workers share it (PostgreSQL).
+    exclusive: bool
 
     async def open(self) -> None:
         """Connect, create or migrate the schema, take this worker's place in the run."""
@@ -296,7 +299,8 @@ class Store(Protocol):
         `retry=True` for an error a later session of the run should try again (nothing was
         created: a refused connection, a 429 past `submit_deadline`, a fatal error before
         the submit): settled for this session, pending again when the run is next joined
-        with no other worker live.
+        with no other worker live. It is written only where nobody else holds an intent
+        (a peer may have claimed the request meanwhile: then False).
         """
 
     async def forget(self, index: int, request: AnyRequest) -> None:
