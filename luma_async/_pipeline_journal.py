@@ -146,8 +146,8 @@ class JournaledPipeline(Pipeline):
         if store.exclusive:
             for result in await self._journal.call("replay", store.results):
                 await self._hand_over(result)
-        group.start_soon(keep_alive, store)
         async with anyio.create_task_group() as adopting:
+            adopting.start_soon(keep_alive, store)  # ends with the worker's run, below
             adopting.start_soon(self._adopt_often, stream, adopting)
             await self._submit_all(lambda: self._claim_from(stream))
             if self._fatal is not None:
