@@ -190,9 +190,8 @@ def main(argv: list[str]) -> None:
         anyio.run(serve_emulator, argv[1], int(argv[2]))
     else:
         base_url, journal, run, count, concurrency, out, *dest = argv[1:]
-        anyio.run(
-            work, base_url, journal, run, int(count), int(concurrency), out, *(dest or [None])
-        )
+        destination = dest[0] if dest else None
+        anyio.run(work, base_url, journal, run, int(count), int(concurrency), out, destination)
 
 
 if __name__ == "__main__":
