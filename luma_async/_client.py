@@ -19,7 +19,7 @@ import msgspec
 from ._callbacks import CallbackReceiver
 from ._client_media import MediaOperations
 from ._creates import Creates
-from ._download import download_to, is_folder
+from ._download import download_into, download_to, is_folder
 from ._errors import (
     BadRequestError,
     LumaError,
@@ -49,6 +49,7 @@ from ._poller import DEFAULT_LINK_GRACE, DEFAULT_UNKNOWN_AFTER, PollStream, open
 from ._prepare import prepared
 from ._retry import DEFAULT_RETRY, RetryPolicy
 from ._schedule import Schedule
+from ._sinks import open_sink
 from ._source import ClientSource
 from ._stores import DEFAULT_RUN, make_store
 from ._submitter import DEFAULT_SUBMIT_DEADLINE, one_request, read_requests
@@ -622,6 +623,10 @@ class LumaClient(MediaOperations):
     ) -> Callable[[Generation], Awaitable[pathlib.Path | str]]:
         """`generate_many`'s download: into the folder `download_to` (made on first use;
         a file there of the same task is its video, so it is overwritten)."""
+        text = os.fspath(download_to)
+        if isinstance(text, str) and "://" in text and not text.startswith("file://"):
+            open_sink(text)  # an unknown scheme or a missing extra fails now, not per file
+            return functools.partial(self._download_into, text)
         folder = pathlib.Path(download_to)
 
         async def download(generation: Generation) -> pathlib.Path | str:
@@ -629,6 +634,35 @@ class LumaClient(MediaOperations):
             return await self.download(generation, folder, overwrite=True)
 
         return download
+
+    async def _download_into(self, destination: str, generation: Generation) -> str:
+        """Stream a completed generation into an object store; its URL once committed."""
+        if not generation.link:
+            generation = await self.get(generation.id)
+        task_id, kind, url = generation.id, generation.kind, generation.link
+        if not url:
+            raise NotFoundError(f"task {task_id} has no {kind} to download", status=404)
+
+        async def fresh_link() -> str:
+            again = await self.get(task_id)
+            if not again.link:
+                raise NotFoundError(f"task {task_id} no longer has a {kind} link", status=404)
+            return again.link
+
+        sink = open_sink(destination)
+        try:
+            return await download_into(
+                self.transport,
+                url,
+                sink,
+                task_id,
+                media=kind,
+                refresh=fresh_link,
+                retry=self.transport._retry,
+            )
+        finally:
+            with anyio.CancelScope(shield=True):
+                await sink.close()
 
     async def _recover(self, request: AnyRequest, since: datetime) -> Generation | None:
         """The task an interrupted submit of `request` made, where the dialect can tell."""

@@ -337,8 +337,10 @@ class Pipeline:
         await self._notify(
             Update(index, generation.id, generation.state, generation.progress, "downloaded")
         )
+        # A local file has its `path`; every download has its `location` (path or URL).
         path = where if isinstance(where, pathlib.Path) else None
-        await self._finish(JobResult(index, request, generation, path=path))
+        result = JobResult(index, request, generation, path=path, location=str(where))
+        await self._finish(result)
 
 
 @asynccontextmanager

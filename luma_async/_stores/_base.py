@@ -114,7 +114,7 @@ def encode_result(result: JobResult) -> bytes:
             generation=result.generation,
             error_type=type(error).__name__ if error is not None else None,
             error=str(error) if error is not None else None,
-            path=str(result.path) if result.path else None,
+            path=result.location or (str(result.path) if result.path else None),
         )
     )
 
@@ -136,8 +136,9 @@ def decode_result(index: int, request: AnyRequest, blob: bytes) -> JobResult:
     error = (
         _error_from(stored.error_type, stored.error) if stored.error_type or stored.error else None
     )
-    path = pathlib.Path(stored.path) if stored.path else None
-    return JobResult(index, request, stored.generation, error=error, path=path)
+    where = stored.path
+    path = pathlib.Path(where) if where and "://" not in where else None
+    return JobResult(index, request, stored.generation, error=error, path=path, location=where)
 
 
 RowState = Literal["pending", "intended", "submitted", "completed", "failed", "uncertain"]
