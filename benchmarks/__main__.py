@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 
-from . import decode, memory, pipeline, poller, throughput
+from . import decode, machines, memory, pipeline, poller, throughput
 from ._chart import chart
 from ._common import Section, Settings
 from ._report import load_average, markdown
@@ -27,6 +27,7 @@ SECTIONS: dict[str, Callable[[Settings], Section]] = {
     "poller": poller.run,
     "memory": memory.run,
     "pipeline": pipeline.run,
+    "machines": machines.run,
 }
 
 
