@@ -55,7 +55,7 @@ from ._claims import MAX_WAIT, Room, wait_for_claim
 from ._pg_schema import ADOPT, CLAIM_NEXT, COUNTS, changed, lock_run, migrate
 
 if TYPE_CHECKING:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped, unused-ignore]
 
 __all__ = ["PostgresStore"]
 
