@@ -16,7 +16,18 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 
-from . import decode, limiter, memory, mixed, pipeline, poller, realtime, soak, throughput
+from . import (
+    decode,
+    limiter,
+    machines,
+    memory,
+    mixed,
+    pipeline,
+    poller,
+    realtime,
+    soak,
+    throughput,
+)
 from ._chart import chart
 from ._common import Section, Settings
 from ._report import load_average, markdown
@@ -31,6 +42,7 @@ SECTIONS: dict[str, Callable[[Settings], Section]] = {
     "realtime": realtime.run,
     "limiter": limiter.run,
     "soak": soak.run,
+    "machines": machines.run,
 }
 
 

@@ -6,7 +6,7 @@ import contextlib
 import functools
 import os
 import pathlib
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from ssl import SSLContext
@@ -19,7 +19,7 @@ import msgspec
 from ._callbacks import CallbackReceiver
 from ._client_media import MediaOperations
 from ._creates import Creates
-from ._download import download_to, is_folder
+from ._download import download_into, download_to, is_folder
 from ._errors import (
     BadRequestError,
     LumaError,
@@ -27,7 +27,6 @@ from ._errors import (
     PermissionDeniedError,
 )
 from ._http import HttpRequest, Timeout
-from ._journal import Journal
 from ._limits import RateLimit
 from ._models import (
     REQUEST_TYPES,
@@ -45,11 +44,14 @@ from ._options import (
     VideoModel,
 )
 from ._pipeline import DEFAULT_CONCURRENCY, Pipeline, run_pipeline
+from ._pipeline_journal import JournaledPipeline
 from ._poller import DEFAULT_LINK_GRACE, DEFAULT_UNKNOWN_AFTER, PollStream, open_poll
 from ._prepare import prepared
 from ._retry import DEFAULT_RETRY, RetryPolicy
 from ._schedule import Schedule
+from ._sinks import open_sink
 from ._source import ClientSource
+from ._stores import DEFAULT_RUN, make_store
 from ._submitter import DEFAULT_SUBMIT_DEADLINE, one_request, read_requests
 from ._timing import Timing, TimingCacheOption
 from ._timing import resolve as resolve_timing_cache
@@ -478,6 +480,8 @@ class LumaClient(MediaOperations):
         submits_per_minute: float | None = None,
         download_to: str | os.PathLike[str] | None = None,
         journal: str | os.PathLike[str] | None = None,
+        run: str | None = None,
+        lease: float = 30.0,
         interval: float | None = None,
         submit_deadline: float | None = DEFAULT_SUBMIT_DEADLINE,
         on_update: OnUpdate | None = None,
@@ -489,6 +493,8 @@ class LumaClient(MediaOperations):
         A submit that met 429 or a refused connection is queued again with backoff for up to
         `submit_deadline` seconds. With `journal=PATH` the run is resumable: run it again
         with the same input and journal after a crash, and nothing submitted is resubmitted.
+        `journal="postgresql://..."` lets any number of workers share the run named `run`
+        (default `"default"`); a dead worker's tasks are adopted once its `lease` expires.
         """
         return self._generate_many(
             read_requests(requests),
@@ -496,6 +502,8 @@ class LumaClient(MediaOperations):
             submits_per_minute=submits_per_minute,
             download_to=download_to,
             journal=journal,
+            run=run,
+            lease=lease,
             interval=interval,
             submit_deadline=submit_deadline,
             on_update=on_update,
@@ -509,22 +517,29 @@ class LumaClient(MediaOperations):
         submits_per_minute: float | None = None,
         download_to: str | os.PathLike[str] | None = None,
         journal: str | os.PathLike[str] | None = None,
+        run: str | None = None,
+        lease: float = 30.0,
         interval: float | None = None,
         submit_deadline: float | None = DEFAULT_SUBMIT_DEADLINE,
         on_update: OnUpdate | None = None,
         timeout: float | None = None,
     ) -> AbstractAsyncContextManager[AsyncIterator[JobResult]]:
         """`generate_many` on checked requests; `timeout` bounds the run's polling (for `run`)."""
-        folder = pathlib.Path(download_to) if download_to is not None else None
         transport = self.transport
-        pipeline = Pipeline(
+        download = self._run_download(download_to) if download_to is not None else None
+        # One path for every journal backend: a SQLite file or a shared PostgreSQL run.
+        make: Callable[..., Pipeline] = (
+            functools.partial(
+                JournaledPipeline, store=make_store(journal, run=run or DEFAULT_RUN, lease=lease)
+            )
+            if journal is not None
+            else Pipeline
+        )
+        pipeline = make(
             self.submit,
-            # The folder is made by the pipeline; a file there of the same task is its video.
-            lambda generation, folder: self.download(generation, folder, overwrite=True),
+            download,
             concurrency=concurrency,
             submits_per_minute=submits_per_minute,
-            download_to=folder,
-            journal=Journal(journal) if journal is not None else None,
             recover=self._recover,
             answered=lambda: transport.answered,
             submit_deadline=submit_deadline,
@@ -604,6 +619,52 @@ class LumaClient(MediaOperations):
             async for result in results:
                 return result
         raise RuntimeError("generate_many ended without the result of its one request")
+
+    def _run_download(
+        self, download_to: str | os.PathLike[str]
+    ) -> Callable[[Generation], Awaitable[pathlib.Path | str]]:
+        """`generate_many`'s download: into the folder `download_to` (made on first use;
+        a file there of the same task is its video, so it is overwritten)."""
+        text = os.fspath(download_to)
+        if isinstance(text, str) and "://" in text and not text.startswith("file://"):
+            open_sink(text)  # an unknown scheme or a missing extra fails now, not per file
+            return functools.partial(self._download_into, text)
+        folder = pathlib.Path(download_to)
+
+        async def download(generation: Generation) -> pathlib.Path | str:
+            await anyio.Path(folder).mkdir(parents=True, exist_ok=True)
+            return await self.download(generation, folder, overwrite=True)
+
+        return download
+
+    async def _download_into(self, destination: str, generation: Generation) -> str:
+        """Stream a completed generation into an object store; its URL once committed."""
+        if not generation.link:
+            generation = await self.get(generation.id)
+        task_id, kind, url = generation.id, generation.kind, generation.link
+        if not url:
+            raise NotFoundError(f"task {task_id} has no {kind} to download", status=404)
+
+        async def fresh_link() -> str:
+            again = await self.get(task_id)
+            if not again.link:
+                raise NotFoundError(f"task {task_id} no longer has a {kind} link", status=404)
+            return again.link
+
+        sink = open_sink(destination)
+        try:
+            return await download_into(
+                self.transport,
+                url,
+                sink,
+                task_id,
+                media=kind,
+                refresh=fresh_link,
+                retry=self.transport._retry,
+            )
+        finally:
+            with anyio.CancelScope(shield=True):
+                await sink.close()
 
     async def _recover(self, request: AnyRequest, since: datetime) -> Generation | None:
         """The task an interrupted submit of `request` made, where the dialect can tell."""

@@ -14,7 +14,7 @@ import pathlib
 import re
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Literal, Protocol
 
 import anyio
 from anyio import AsyncFile
@@ -22,12 +22,14 @@ from anyio import AsyncFile
 from ._errors import ProtocolError, RateLimitError, ServerError, TransportError
 from ._http import parse_retry_after
 from ._retry import RetryPolicy, retry_delay
+from ._sinks import Sink
 from ._transport import Transport
 
 __all__ = [
     "DOWNLOAD_RETRY",
     "MAX_DOWNLOAD_BYTES",
     "Media",
+    "download_into",
     "download_to",
     "is_folder",
     "safe_filename",
@@ -94,10 +96,34 @@ def _guess_suffix(url: str, media: Media) -> str:
     return ".png" if url.split("?", 1)[0].lower().endswith(".png") else ".jpg"
 
 
+class _Out(Protocol):
+    """Where the bytes go: a temporary file, or a sink's writer (an object store)."""
+
+    async def write(self, chunk: bytes) -> object:
+        """Append `chunk`."""
+
+    async def restart(self) -> None:
+        """Drop what was written."""
+
+
+class _FileOut:
+    """A temporary file as an `_Out`."""
+
+    def __init__(self, file: AsyncFile[bytes]) -> None:
+        self.file = file
+
+    async def write(self, chunk: bytes) -> None:
+        await self.file.write(chunk)
+
+    async def restart(self) -> None:
+        await self.file.seek(0)
+        await self.file.truncate()
+
+
 class _Sink:
     """The temporary file, what has been written to it, and its first bytes for a sniff."""
 
-    def __init__(self, out: AsyncFile[bytes], max_bytes: int, media: Media) -> None:
+    def __init__(self, out: _Out, max_bytes: int, media: Media) -> None:
         self.out = out
         self.max_bytes = max_bytes
         self.media = media
@@ -107,8 +133,7 @@ class _Sink:
         self.format: str | None = None
 
     async def restart(self) -> None:
-        await self.out.seek(0)
-        await self.out.truncate()
+        await self.out.restart()
         self.written = 0
         self.head = b""
 
@@ -262,7 +287,7 @@ async def download_to(
     temp = folder / f".{guess.name}.{secrets.token_hex(4)}.part"
     try:
         async with await anyio.open_file(temp, "wb") as out:
-            sink = _Sink(out, max_bytes, media)
+            sink = _Sink(_FileOut(out), max_bytes, media)
             await _fetch(transport, url, sink, refresh, retry, sleep)
             if sink.format is None:
                 sink.check()  # fewer than eight bytes, or never sniffed
@@ -277,3 +302,34 @@ async def download_to(
             await anyio.Path(temp).unlink(missing_ok=True)
         raise
     return final
+
+
+async def download_into(
+    transport: Transport,
+    url: str,
+    destination: Sink,
+    name: str,
+    *,
+    media: Media = "video",
+    refresh: Refresh | None = None,
+    max_bytes: int = MAX_DOWNLOAD_BYTES,
+    retry: RetryPolicy = DOWNLOAD_RETRY,
+    sleep: Sleep = anyio.sleep,
+) -> str:
+    """Stream `url` into `destination` (a folder or an object-store prefix) as
+    `<name>.<suffix>`, committed only once whole and of the right kind; where it is now.
+
+    Streamed part by part (no full local copy); the suffix is the link's guess (`.mp4` for
+    a video), since an object's key is chosen before its first byte arrives.
+    """
+    writer = await destination.open(safe_filename(name, _guess_suffix(url, media)))
+    try:
+        sink = _Sink(writer, max_bytes, media)
+        await _fetch(transport, url, sink, refresh, retry, sleep)
+        if sink.format is None:
+            sink.check()  # fewer than eight bytes, or never sniffed
+        return await writer.commit()
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await writer.abort()
+        raise

@@ -239,7 +239,10 @@ class JobResult(msgspec.Struct, frozen=True):
     request: AnyRequest
     generation: Generation | None = None
     error: BaseException | None = None
+    #: The downloaded file, when `download_to` is a local folder.
     path: pathlib.Path | None = None
+    #: Where the download is: the file's path, or its object-store URL (`s3://...`).
+    location: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -1,4 +1,11 @@
-"""`generate_many`: submit, poll and download many requests, one `JobResult` per request."""
+"""`generate_many`: submit, poll and download many requests, one `JobResult` per request.
+
+With a journal (a `Store`), every request goes one way, whatever the backend: it is claimed
+(its intent written, within the run-wide limits), submitted, its task id written right
+after, polled, and its result written before it is yielded (`if await store.finished(...)`).
+What a worker that stopped left behind (an earlier process on SQLite, a peer whose lease
+expired on PostgreSQL) is adopted: polled, reconciled or reported uncertain, never resent.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +30,6 @@ from ._errors import (
     UnsupportedFeatureError,
 )
 from ._groups import task_group
-from ._journal import Entry, Journal
 from ._limits import RateLimit
 from ._models import AnyRequest, Generation, JobResult, State
 from ._poller import PollStream
@@ -37,7 +43,7 @@ logger = logging.getLogger("luma_async")
 DEFAULT_CONCURRENCY = 8
 #: Submits in flight at once at most (each also holds a generation slot).
 _MAX_SUBMITTERS = 16
-#: Submit errors a rerun would meet again (or that may hide a created task): journaled.
+#: Submit errors a rerun would meet again (or that may hide a created task): final.
 _FINAL_SUBMIT_ERRORS = (
     BadRequestError,
     InvalidRequestError,
@@ -46,7 +52,8 @@ _FINAL_SUBMIT_ERRORS = (
 )
 
 Submit = Callable[[AnyRequest], Awaitable[Generation]]
-Download = Callable[[Generation, pathlib.Path], Awaitable[pathlib.Path]]
+#: Downloads a completed generation into the run's destination: where its file now is.
+Download = Callable[[Generation], Awaitable[pathlib.Path | str]]
 Recover = Callable[[AnyRequest, datetime], Awaitable[Generation | None]]
 
 
@@ -61,12 +68,10 @@ class Pipeline:
     def __init__(
         self,
         submit: Submit,
-        download: Download,
+        download: Download | None,
         *,
         concurrency: int,
         submits_per_minute: float | None,
-        download_to: pathlib.Path | None,
-        journal: Journal | None = None,
         recover: Recover | None = None,
         answered: Callable[[], bool] = lambda: True,
         submit_deadline: float | None = DEFAULT_SUBMIT_DEADLINE,
@@ -79,20 +84,24 @@ class Pipeline:
             raise ValueError("submit_deadline must be >= 0 (or None: no deadline)")
         self._submit = submit
         self._download = download
-        self._journal = journal
         self._recover = recover
         self._answered = answered
         self._submit_deadline = submit_deadline
         self._notify = Notifier(on_update)
         self._shields = Shields(submit_timeout)
+        self._concurrency = concurrency
+        self._submits_per_minute = submits_per_minute
         self._slots = anyio.Semaphore(concurrency)
         self._submitters = min(concurrency, _MAX_SUBMITTERS)
         self._one_went_through = anyio.Event()
         self._pace = (
             RateLimit(max(1, math.floor(submits_per_minute)), 60.0) if submits_per_minute else None
         )
-        self._download_to = download_to
         self._jobs: dict[str, list[tuple[int, AnyRequest]]] = {}
+        #: Indexes whose job holds one of this worker's slots (adopted ones do not).
+        self._held: set[int] = set()
+        #: Jobs this worker owns and has not settled (claimed, adopted, downloading).
+        self._open = 0
         self._fatal: BaseException | None = None
         #: Set with `_fatal`: wakes requeued submits, which then end with that error.
         self._stopped = anyio.Event()
@@ -103,10 +112,11 @@ class Pipeline:
         self.results: MemoryObjectReceiveStream[JobResult] = receive
         self._send: MemoryObjectSendStream[JobResult] = send
 
-    def close(self) -> None:
-        """Close the journal, if any."""
-        if self._journal is not None:
-            self._journal.close()
+    async def open(self, requests: Sequence[AnyRequest]) -> None:
+        """Get ready to run `requests` (a journal opens and joins its run here)."""
+
+    async def close(self) -> None:
+        """Let go of what `open` took."""
 
     async def on_poll_update(self, update: Update) -> None:
         """Forward a poll stream's `"state"` update as this run's, with the request index.
@@ -135,14 +145,21 @@ class Pipeline:
             )
         await self._send.send(result)
 
-    async def _finish(self, result: JobResult, *, record: bool = True) -> None:
-        """Hand over the result of a job that holds a slot, and free the slot."""
+    async def _finish(self, result: JobResult, *, record: bool = True, retry: bool = False) -> None:
+        """Settle a job this worker owns: journal the result, then hand it over, unless
+        another worker settled it first (then it is theirs to yield)."""
         try:
-            if record and self._journal is not None:
-                self._journal.finished(result)
-            await self._hand_over(result)
+            if not record or await self._record(result, retry=retry):
+                await self._hand_over(result)
         finally:
-            self._slots.release()
+            self._open -= 1
+            if result.index in self._held:
+                self._held.discard(result.index)
+                self._slots.release()
+
+    async def _record(self, result: JobResult, *, retry: bool) -> bool:
+        """Write `result` down before it is handed over; False: not this worker's to give."""
+        return True
 
     async def run(self, requests: Sequence[AnyRequest], stream: PollStream) -> None:
         """Submit everything, then wait for every job to finish; closes `results` at the end."""
@@ -150,53 +167,52 @@ class Pipeline:
             async with anyio.create_task_group() as group:
                 group.start_soon(self._consume, stream, group)
                 try:
-                    await self._submit_all(requests, stream)
+                    await self._drive(requests, stream, group)
                 finally:
                     stream.release()
         finally:
             self._send.close()
 
-    async def _submit_all(self, requests: Sequence[AnyRequest], stream: PollStream) -> None:
-        # Several submitters share one iterator: a submit's round trip (hundreds of ms on a
+    async def _drive(
+        self, requests: Sequence[AnyRequest], stream: PollStream, group: TaskGroup
+    ) -> None:
+        """Submit the input, in order."""
+        numbered = enumerate(requests)
+        await self._submit_all(lambda: self._submit_from(numbered, stream))
+
+    async def _submit_all(self, submit_from: Callable[[], Awaitable[None]]) -> None:
+        # Several submitters share one source: a submit's round trip (hundreds of ms on a
         # real gateway) must not gate the next one. The slots and the pace still bound them.
         # Only one submits until a submit has succeeded: a bad key, an empty account or an
         # unreachable gateway then costs one refused request, not one per submitter.
-        numbered = enumerate(requests)
         async with anyio.create_task_group() as guarded:
             guarded.start_soon(self._shields.guard)
             async with anyio.create_task_group() as group:
-                group.start_soon(self._submitter, numbered, stream, True)
-                for _ in range(self._submitters - 1):
-                    group.start_soon(self._submitter, numbered, stream, False)
+                for n in range(self._submitters):
+                    group.start_soon(self._submitter, submit_from, n == 0)
             guarded.cancel_scope.cancel()  # submits done: the guard has nothing to bound
 
-    async def _submitter(
-        self, numbered: Iterator[tuple[int, AnyRequest]], stream: PollStream, first: bool
-    ) -> None:
+    async def _submitter(self, submit_from: Callable[[], Awaitable[None]], first: bool) -> None:
         if not first:
             await self._one_went_through.wait()
         try:
-            await self._submit_from(numbered, stream)
+            await submit_from()
         finally:
             self._one_went_through.set()  # nothing left to take: let the others see that
 
     async def _submit_from(
         self, numbered: Iterator[tuple[int, AnyRequest]], stream: PollStream
     ) -> None:
+        """Without a journal: take the input in order."""
         for index, request in numbered:
-            entry = self._journal.lookup(index, request) if self._journal else None
-            if entry is not None and entry.result is not None:
-                await self._hand_over(entry.result)  # finished earlier: replayed, not redone
-                continue
+            self._open += 1
             if self._fatal is not None:
-                # Never attempted, so not journaled: a resumed run tries it again.
-                await self._hand_over(JobResult(index, request, error=self._fatal))
+                await self._finish(JobResult(index, request, error=self._fatal))
                 continue
             await self._slots.acquire()
+            self._held.add(index)
             if self._fatal is not None:  # it may have come while we waited for a slot
-                await self._finish(JobResult(index, request, error=self._fatal), record=False)
-            elif entry is not None:
-                await self._resume(index, request, entry, stream)
+                await self._finish(JobResult(index, request, error=self._fatal))
             else:
                 await self._submit_one(index, request, stream)
 
@@ -208,22 +224,18 @@ class Pipeline:
             if self._pace is not None:
                 await self._pace.acquire()
             tries += 1
-            if self._journal is not None:
-                self._journal.intend(index, request)
             try:
-                generation = await self._send_submit(index, request)
+                generation = await self._send_submit(index, request, tries)
             except LumaError as exc:
                 delay = self._retry_in(index, exc, tries, started)
                 if delay is None:
                     await self._failed(index, request, exc)
                     return
-                if self._journal is not None:
-                    self._journal.forget(index, request)  # nothing was created
                 await self._notify(Update(index, None, None, None, "retried"))
                 with anyio.move_on_after(delay):  # outside any shield: a cancel ends it
                     await self._stopped.wait()
                 if self._fatal is not None:
-                    await self._finish(JobResult(index, request, error=self._fatal), record=False)
+                    await self._finish(JobResult(index, request, error=self._fatal), retry=True)
                     return
                 continue
             self._one_went_through.set()
@@ -233,19 +245,9 @@ class Pipeline:
             await self._track(index, request, generation, stream)
             return
 
-    async def _send_submit(self, index: int, request: AnyRequest) -> Generation:
-        if self._journal is None:
-            return await self._submit(request)  # no journal: nothing to write down, no shield
-
-        async def submit_and_record() -> Generation:
-            generation = await self._submit(request)
-            assert self._journal is not None
-            self._journal.submitted(index, request, generation.id)
-            return generation
-
-        # With a journal, a submit under way may finish while the run is being left, so
-        # that its task id is written down instead of an uncertain intent (bounded: Shields).
-        return await self._shields.run(submit_and_record)
+    async def _send_submit(self, index: int, request: AnyRequest, tries: int) -> Generation:
+        """One submit (a journal writes its task id down right after)."""
+        return await self._submit(request)
 
     def _retry_in(self, index: int, error: LumaError, tries: int, started: float) -> float | None:
         """Seconds until this failed submit is tried again, or None: it fails now.
@@ -279,65 +281,35 @@ class Pipeline:
         )
         return delay
 
-    def _stop(self, error: LumaError) -> None:
+    def _stop(self, error: BaseException) -> None:
         if self._fatal is None:
             self._fatal = error
             self._stopped.set()
             logger.warning("no further submits in this run: %s", error)
 
     async def _failed(self, index: int, request: AnyRequest, error: LumaError) -> None:
-        """A submit that failed. Journaled only when a rerun would get the same answer (the
-        request is wrong) or a task may exist; otherwise a resumed run tries it again."""
+        """A submit that failed. Final when a rerun would get the same answer (the request
+        is wrong) or a task may exist; otherwise a later session of the run tries again."""
         final = isinstance(error, _FINAL_SUBMIT_ERRORS)
-        if not final and self._journal is not None:
-            self._journal.forget(index, request)
-        await self._finish(JobResult(index, request, error=error), record=final)
+        await self._finish(JobResult(index, request, error=error), retry=not final)
 
     async def _track(
         self, index: int, request: AnyRequest, generation: Generation, stream: PollStream
     ) -> None:
         if self._stream_error is not None:
             # Nobody polls any more: hand it over with its id (it was billed) and the error.
-            # Not journaled as finished: a resumed run polls the task again.
+            # Not journaled as finished: a resumed run (or a peer) polls the task again.
             result = JobResult(index, request, generation, error=self._stream_error)
             await self._finish(result, record=False)
             return
         self._jobs.setdefault(generation.id, []).append((index, request))
         stream.add(generation.id, kind=stream.kind_of(request))
 
-    async def _resume(
-        self, index: int, request: AnyRequest, entry: Entry, stream: PollStream
-    ) -> None:
-        """A request an earlier run submitted: poll its task, never submit it again."""
-        if entry.task_id is not None:
-            known = Generation(entry.task_id, State.UNKNOWN)  # its state comes from polling
-            await self._track(index, request, known, stream)
-            return
-        # The earlier run died mid-submit: a task may exist. Find it where the dialect can.
-        found = await self._recover(request, entry.intent_at) if self._recover else None
-        if found is not None:
-            logger.info("request %d: recovered task %s of an interrupted submit", index, found.id)
-            if self._journal is not None:
-                self._journal.submitted(index, request, found.id)
-            await self._track(index, request, found, stream)
-            return
-        logger.warning(
-            "request %d: an earlier run stopped mid-submit and no task could be matched; "
-            "left uncertain, not resent",
-            index,
-        )
-        error = SubmissionUncertainError(
-            f"request {index} was being submitted when an earlier run stopped; its task may "
-            "exist and is not resent, to avoid paying twice",
-            cause=LumaError("interrupted run"),
-        )
-        await self._finish(JobResult(index, request, error=error))
-
     async def _consume(self, stream: PollStream, group: TaskGroup) -> None:
         try:
             async for generation in stream:
                 for index, request in self._jobs.pop(generation.id, []):
-                    if self._download_to is not None and generation.ok:
+                    if self._download is not None and generation.ok:
                         group.start_soon(self._fetch, index, request, generation)
                     else:
                         await self._finish(JobResult(index, request, generation))
@@ -345,9 +317,7 @@ class Pipeline:
             # The poll stream ended on an error (fatal, or its timeout): nothing in flight
             # can finish now, and nothing more is worth submitting.
             self._stream_error = exc
-            if self._fatal is None:
-                self._fatal = exc
-                self._stopped.set()
+            self._stop(exc)
             for task_id in list(self._jobs):
                 for index, request in self._jobs.pop(task_id):
                     # Not journaled: the task exists and a resumed run polls it again.
@@ -357,19 +327,20 @@ class Pipeline:
                     await self._finish(result, record=False)
 
     async def _fetch(self, index: int, request: AnyRequest, generation: Generation) -> None:
-        assert self._download_to is not None
+        assert self._download is not None
         try:
-            # download_to is always a folder: made here, so that it reads as one, and the
-            # download names the file by its task id and its kind (.mp4, .jpg, .png).
-            await anyio.Path(self._download_to).mkdir(parents=True, exist_ok=True)
-            path = await self._download(generation, self._download_to)
+            where = await self._download(generation)
         except (LumaError, OSError) as exc:
+            # The video link stays in the journal with the error: `journal show` lists it.
             await self._finish(JobResult(index, request, generation, error=exc))
             return
         await self._notify(
             Update(index, generation.id, generation.state, generation.progress, "downloaded")
         )
-        await self._finish(JobResult(index, request, generation, path=path))
+        # A local file has its `path`; every download has its `location` (path or URL).
+        path = where if isinstance(where, pathlib.Path) else None
+        result = JobResult(index, request, generation, path=path, location=str(where))
+        await self._finish(result)
 
 
 @asynccontextmanager
@@ -379,6 +350,7 @@ async def run_pipeline(
     poll: AbstractAsyncContextManager[PollStream],
 ) -> AsyncIterator[MemoryObjectReceiveStream[JobResult]]:
     """Run `pipeline` beside its (held open) poll stream for the duration of the `async with`."""
+    await pipeline.open(requests)  # an unreachable journal fails here, before any submit
     try:
         with pipeline.results:
             async with poll as stream, task_group() as group:
@@ -388,4 +360,4 @@ async def run_pipeline(
                 finally:
                     group.cancel_scope.cancel()
     finally:
-        pipeline.close()
+        await pipeline.close()

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+import tempfile
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -67,3 +71,27 @@ async def client(emulator: MakeEmulator) -> AsyncIterator[MakeClient]:
             return await stack.enter_async_context(new)
 
         yield make
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL for the session: external if LUMA_TEST_POSTGRES_URL, else pgserver."""
+    external = os.environ.get("LUMA_TEST_POSTGRES_URL")
+    if external:
+        yield external
+        return
+    pgserver = pytest.importorskip("pgserver")
+    # Not under pytest's basetemp: pytest runs elsewhere on the machine prune old basetemps,
+    # and a data directory removed under a running initdb fails it.
+    data = tempfile.mkdtemp(prefix="luma-test-pg-")
+    try:
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (CI containers): not our concern.
+            warnings.simplefilter("ignore")
+            server = pgserver.get_server(data, cleanup_mode="stop")
+        try:
+            yield server.get_uri()
+        finally:
+            server.cleanup()
+    finally:
+        shutil.rmtree(data, ignore_errors=True)

@@ -157,7 +157,7 @@ class S3Sink:
         key = self._key(name)
         if self._fs is None:
             try:
-                import s3fs
+                import s3fs  # type: ignore[import-untyped, unused-ignore]
             except ImportError as exc:  # pragma: no cover - the extra is installed in tests
                 raise ImportError(
                     "download_to=s3://... needs: pip install 'luma_async[s3]'"

@@ -114,7 +114,7 @@ def encode_result(result: JobResult) -> bytes:
             generation=result.generation,
             error_type=type(error).__name__ if error is not None else None,
             error=str(error) if error is not None else None,
-            path=str(result.path) if result.path else None,
+            path=result.location or (str(result.path) if result.path else None),
         )
     )
 
@@ -136,8 +136,9 @@ def decode_result(index: int, request: AnyRequest, blob: bytes) -> JobResult:
     error = (
         _error_from(stored.error_type, stored.error) if stored.error_type or stored.error else None
     )
-    path = pathlib.Path(stored.path) if stored.path else None
-    return JobResult(index, request, stored.generation, error=error, path=path)
+    where = stored.path
+    path = pathlib.Path(where) if where and "://" not in where else None
+    return JobResult(index, request, stored.generation, error=error, path=path, location=where)
 
 
 RowState = Literal["pending", "intended", "submitted", "completed", "failed", "uncertain"]
@@ -260,6 +261,9 @@ class Store(Protocol):
     run: str
     #: The worker's lease in seconds: `heartbeat()` must be called well within it.
     lease: float
+    #: True when one process holds the run at a time (SQLite): a rerun replays the results
+    #: of earlier sessions. False when workers share it (PostgreSQL).
+    exclusive: bool
 
     async def open(self) -> None:
         """Connect, create or migrate the schema, take this worker's place in the run."""
@@ -296,7 +300,8 @@ class Store(Protocol):
         `retry=True` for an error a later session of the run should try again (nothing was
         created: a refused connection, a 429 past `submit_deadline`, a fatal error before
         the submit): settled for this session, pending again when the run is next joined
-        with no other worker live.
+        with no other worker live. It is written only where nobody else holds an intent
+        (a peer may have claimed the request meanwhile: then False).
         """
 
     async def forget(self, index: int, request: AnyRequest) -> None:

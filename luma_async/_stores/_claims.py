@@ -41,7 +41,10 @@ async def wait_for_claim(
     """Call `attempt` (a claim, None when nothing is left, or seconds to wait) until it gives
     a claim or None."""
     while True:
-        outcome = await attempt()
+        # Shielded: a claim committed in the database must reach its caller, or a cancel
+        # landing meanwhile would leave an intent nobody submits (uncertain for ever).
+        with anyio.CancelScope(shield=True):
+            outcome = await attempt()
         if outcome is None or isinstance(outcome, Claim):
             return outcome
         await room.wait(min(max(outcome, 0.01), max_wait))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .._errors import JournalError
 
 if TYPE_CHECKING:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped, unused-ignore]
 
 __all__ = ["ADOPT", "CLAIM_NEXT", "COUNTS", "MIGRATIONS", "changed", "lock_run", "migrate"]
 

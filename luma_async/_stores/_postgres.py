@@ -55,7 +55,7 @@ from ._claims import MAX_WAIT, Room, wait_for_claim
 from ._pg_schema import ADOPT, CLAIM_NEXT, COUNTS, changed, lock_run, migrate
 
 if TYPE_CHECKING:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped, unused-ignore]
 
 __all__ = ["PostgresStore"]
 
@@ -73,6 +73,7 @@ class PostgresStore:
         self._url = url
         self.run = run
         self.lease = lease
+        self.exclusive = False
         #: A reader (`journal show`) takes no lease: it is no worker of the run.
         self.reader = reader
         self.worker = uuid.uuid4().hex
@@ -282,13 +283,16 @@ class PostgresStore:
 
         async def finish(conn: asyncpg.Connection) -> bool:
             await self._ensure(conn, result.index, result.request)
+            # A retry result is this worker's to write only where no peer holds an intent.
             status = await conn.execute(
                 "UPDATE luma_entries SET result = $3, retry = $4 "
-                "WHERE run = $1 AND idx = $2 AND result IS NULL",
+                "WHERE run = $1 AND idx = $2 AND result IS NULL "
+                "AND (NOT $4 OR intent_at IS NULL OR owner = $5)",
                 self.run,
                 result.index,
                 encode_result(result),
                 retry,
+                self.worker,
             )
             return bool(status == "UPDATE 1")
 

@@ -64,6 +64,7 @@ class SqliteStore:
     """A run in a SQLite journal file (one worker per run; see the module docstring)."""
 
     lease = float("inf")
+    exclusive = True
 
     def __init__(
         self,
@@ -282,9 +283,11 @@ class SqliteStore:
     async def finished(self, result: JobResult, *, retry: bool = False) -> bool:
         """Write down a result unless one is there already; True if this call wrote it."""
         await self._upsert(result.index, result.request)
+        # A retry result is this worker's to write only where no other owner's intent is.
         wrote = await self._write(
-            "UPDATE entries SET result = ?, retry = ? WHERE run = ? AND idx = ? AND result IS NULL",
-            (encode_result(result), int(retry), self.run, result.index),
+            "UPDATE entries SET result = ?, retry = ? WHERE run = ? AND idx = ? AND result IS NULL "
+            "AND (? = 0 OR intent_at IS NULL OR owner = ?)",
+            (encode_result(result), int(retry), self.run, result.index, int(retry), self._owner),
         )
         self._room.freed()
         return wrote == 1

@@ -23,7 +23,7 @@ import anyio
 from .._version import __version__
 from ..dialects import DIALECTS
 from ..emulator.__main__ import main as emulator_main
-from . import _batch, _demo, _dialects, _media, _operations, _tasks
+from . import _batch, _demo, _dialects, _journal, _media, _operations, _tasks
 from ._config import Settings, scrub
 from ._errors import CliError, ExitCode, describe, exit_code_for
 from ._output import Output
@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     _media.add_parsers(commands, both)
     _batch.add_parser(commands, both)
     _dialects.add_parser(commands, output_flags)
+    _journal.add_parser(commands, output_flags)
     return parser
 
 

@@ -17,6 +17,7 @@ import anyio
 
 from .._errors import FATAL_ERRORS
 from .._pipeline import DEFAULT_CONCURRENCY
+from .._stores import redact
 from ._args import positive_float, positive_int
 from ._config import Settings
 from ._errors import CliError, ExitCode, describe, exit_code_for
@@ -58,8 +59,10 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         "--journal",
         metavar="RUN.sqlite",
         help="make the run resumable: run again with the same file and journal after a crash "
-        "or Ctrl-C, and nothing already submitted is submitted again",
+        "or Ctrl-C, and nothing already submitted is submitted again; a postgresql:// URL "
+        "lets workers on many machines share the run",
     )
+    p.add_argument("--run", dest="run_name", metavar="NAME", help='the run\'s name ("default")')
     p.set_defaults(run=batch, gateway=True)
 
 
@@ -80,7 +83,7 @@ async def batch(args: argparse.Namespace, settings: Settings, output: Output) ->
     text = await anyio.Path(source).read_text(encoding="utf-8")
     out_path = pathlib.Path(args.out) if args.out else source.with_suffix(".results.jsonl")
     await _a_file(out_path, "--out")
-    if args.journal is not None:
+    if args.journal is not None and "://" not in args.journal:
         await _a_file(pathlib.Path(args.journal), "--journal")
     if await anyio.Path(out_path).resolve() == await anyio.Path(source).resolve():
         raise CliError("--out must not be the input file")
@@ -113,13 +116,13 @@ async def batch(args: argparse.Namespace, settings: Settings, output: Output) ->
             ]
 
         def on_first() -> None:
-            output.warn(_first_words(args.journal))
+            output.warn(_first_words(args.journal and redact(args.journal)))
 
         def on_abort() -> None:
             rest = leftovers()
             for record in rest:
                 results.write_now(record)
-            output.warn(_abort_words(rest, args.journal, out_path))
+            output.warn(_abort_words(rest, args.journal and redact(args.journal), out_path))
 
         interrupt = Interrupt(on_first=on_first, on_abort=on_abort)
         for number, message in bad:
@@ -133,6 +136,7 @@ async def batch(args: argparse.Namespace, settings: Settings, output: Output) ->
                     download_to=folder,
                     journal=args.journal,
                     on_update=progress,
+                    run=args.run_name,
                 ) as stream:
                     async for result in stream:
                         job = jobs[result.index]

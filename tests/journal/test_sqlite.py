@@ -10,9 +10,10 @@ import anyio
 import pytest
 
 from luma_async import GenerateRequest, JobResult, JournalError
-from luma_async._journal import Journal
 from luma_async._stores import SqliteStore
 from luma_async._stores._sqlite_schema import SCHEMA_VERSION
+
+from .legacy_journal import Journal
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from luma_async import GenerateRequest, LumaClient, RetryPolicy
-from luma_async._journal import Journal
+from luma_async._stores import make_store
 from luma_async.emulator import Emulator, Faults
 
 from ..conftest import MakeClient, MakeEmulator
@@ -78,10 +78,11 @@ async def test_a_cancel_keeps_the_task_id_of_a_submit_in_flight(
     await cancel_after_first_submit(emu, c, journal=path, concurrency=4)
     created = emu.tasks_created()
     assert created  # the submit in flight finished under the shield
-    journal = Journal(path)
+    store = make_store(path, reader=True)
+    await store.open()
     try:
-        entries = [journal.lookup(i, GenerateRequest(f"clip {i}")) for i in range(4)]
+        entries = [await store.lookup(i, GenerateRequest(f"clip {i}")) for i in range(4)]
     finally:
-        journal.close()
+        await store.close()
     recorded = {entry.task_id for entry in entries if entry is not None}
     assert set(created) <= recorded

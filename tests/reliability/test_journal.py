@@ -14,7 +14,7 @@ import anyio
 import pytest
 
 from luma_async import GenerateRequest, JobResult, LumaClient, SubmissionUncertainError
-from luma_async._journal import Journal
+from luma_async._stores import make_store
 
 from ..conftest import FAST_RETRY, KEY, MakeClient, MakeEmulator
 
@@ -25,6 +25,16 @@ async def collect(client: LumaClient, prompts: list[str], journal: pathlib.Path)
     """Every result of one journaled run."""
     async with client.generate_many(prompts, concurrency=4, journal=journal, interval=0.05) as out:
         return [result async for result in out]
+
+
+async def interrupted(path: pathlib.Path, prompt: str) -> None:
+    """A journal whose request 0 was being submitted when its run died."""
+    store = make_store(path)
+    await store.open()
+    try:
+        await store.intend(0, GenerateRequest(prompt))
+    finally:
+        await store.close()
 
 
 @pytest.mark.parametrize("dialect", ["anyapi", "official"])
@@ -61,9 +71,7 @@ async def test_an_interrupted_submit_is_never_resent(
     emu = await emulator("gptge")
     c = await client(emu)
     journal_path = tmp_path / "run.sqlite"
-    journal = Journal(journal_path)
-    journal.intend(0, GenerateRequest("crashed mid-submit"))
-    journal.close()
+    await interrupted(journal_path, "crashed mid-submit")
     results = await collect(c, ["crashed mid-submit", "a fresh one"], journal_path)
     by_index = {r.index: r for r in results}
     assert isinstance(by_index[0].error, SubmissionUncertainError)
@@ -78,9 +86,7 @@ async def test_an_interrupted_submit_is_recovered_on_the_official_api(
     emu = await emulator("official")
     c = await client(emu)
     journal_path = tmp_path / "run.sqlite"
-    journal = Journal(journal_path)
-    journal.intend(0, GenerateRequest("crashed mid-submit"))
-    journal.close()
+    await interrupted(journal_path, "crashed mid-submit")
     async with LumaClient(emu.base_url, KEY, "official", retry=FAST_RETRY) as other:
         made = await other.generate("crashed mid-submit")  # what the crashed run had created
     results = await collect(c, ["crashed mid-submit"], journal_path)
@@ -111,7 +117,7 @@ def _journaled(path: pathlib.Path) -> int:
         return 0
     try:
         with sqlite3.connect(path) as db:
-            query = "SELECT COUNT(*) FROM jobs WHERE task_id IS NOT NULL"
+            query = "SELECT COUNT(*) FROM entries WHERE task_id IS NOT NULL"
             count: int = db.execute(query).fetchone()[0]
     except sqlite3.OperationalError:
         return 0  # the other process made the file and has not made its table yet

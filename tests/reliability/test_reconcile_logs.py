@@ -8,18 +8,21 @@ import pathlib
 import pytest
 
 from luma_async import GenerateRequest, LumaClient, SubmissionUncertainError
-from luma_async._journal import Journal
+from luma_async._stores import make_store
 
 from ..conftest import FAST_RETRY, KEY, MakeClient, MakeEmulator
 
 pytestmark = pytest.mark.anyio
 
 
-def interrupted(path: pathlib.Path, prompt: str) -> None:
+async def interrupted(path: pathlib.Path, prompt: str) -> None:
     """A journal whose request 0 was being submitted when its run died."""
-    journal = Journal(path)
-    journal.intend(0, GenerateRequest(prompt))
-    journal.close()
+    store = make_store(path)
+    await store.open()
+    try:
+        await store.intend(0, GenerateRequest(prompt))
+    finally:
+        await store.close()
 
 
 async def test_a_recovered_task_is_logged_with_its_index_and_id(
@@ -32,7 +35,7 @@ async def test_a_recovered_task_is_logged_with_its_index_and_id(
     caplog.set_level(logging.INFO, logger="luma_async")
     emu = await emulator("official")
     c = await client(emu)
-    interrupted(tmp_path / "run.sqlite", "crashed mid-submit")
+    await interrupted(tmp_path / "run.sqlite", "crashed mid-submit")
     async with LumaClient(emu.base_url, KEY, "official", retry=FAST_RETRY) as other:
         made = await other.generate("crashed mid-submit")
     async with c.generate_many(["crashed mid-submit"], journal=tmp_path / "run.sqlite") as out:
@@ -56,7 +59,7 @@ async def test_an_uncertain_submit_is_logged_as_a_warning(
     caplog.set_level(logging.INFO, logger="luma_async")
     emu = await emulator("gptge")
     c = await client(emu)
-    interrupted(tmp_path / "run.sqlite", "crashed mid-submit")
+    await interrupted(tmp_path / "run.sqlite", "crashed mid-submit")
     async with c.generate_many(["crashed mid-submit"], journal=tmp_path / "run.sqlite") as out:
         results = [r async for r in out]
     assert isinstance(results[0].error, SubmissionUncertainError)

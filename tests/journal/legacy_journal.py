@@ -1,4 +1,7 @@
-"""A SQLite journal that makes `generate_many` resumable after a crash.
+"""The first journal (luma_async 0.x `_journal.py`), kept to write old-format files for the
+migration tests: luma_async itself now uses `_stores`.
+
+Original docstring: a SQLite journal that makes `generate_many` resumable after a crash.
 
 Per request (keyed by its index and a hash of its content): an intent is written and
 committed before the submit leaves, the task id right after it comes back, the result at the
@@ -20,9 +23,9 @@ from typing import Any
 
 import msgspec
 
-from . import _errors
-from ._errors import LumaError
-from ._models import AnyRequest, Generation, JobResult
+from luma_async import _errors
+from luma_async._errors import LumaError
+from luma_async._models import AnyRequest, Generation, JobResult
 
 __all__ = ["Entry", "Journal", "request_key"]
 
