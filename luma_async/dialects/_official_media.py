@@ -183,21 +183,32 @@ def image_body(request: ImageRequest, *, prompt_low: int) -> dict[str, Any]:
     return body
 
 
-def modify_body(request: ModifyVideoRequest) -> dict[str, Any]:
-    """`POST /generations/video/modify` (ModifyVideoRequest)."""
-    _enum("mode", request.mode, MODIFY_MODES, required=True)
-    _enum("model", request.model, MODIFY_MODELS, required=False)
-    _prompt(request.prompt, required=False)
+def _video_edit(
+    generation_type: str,
+    request: ModifyVideoRequest | ReframeVideoRequest,
+    key: str,
+    value: str,
+) -> dict[str, Any]:
+    """What a modify and a video reframe share: the source video, model, prompt, first frame."""
     body: dict[str, Any] = {
-        "generation_type": "modify_video",
+        "generation_type": generation_type,
         "media": {"url": _source("video", request.video, "video")},
         "model": request.model or DEFAULT_VIDEO_MODEL,
-        "mode": request.mode,
+        key: value,
     }
     _put(body, prompt=request.prompt)
     if request.first_frame is not None:
         check_image("first_frame", request.first_frame)
         body["first_frame"] = {"url": request.first_frame}
+    return body
+
+
+def modify_body(request: ModifyVideoRequest) -> dict[str, Any]:
+    """`POST /generations/video/modify` (ModifyVideoRequest)."""
+    _enum("mode", request.mode, MODIFY_MODES, required=True)
+    _enum("model", request.model, MODIFY_MODELS, required=False)
+    _prompt(request.prompt, required=False)
+    body = _video_edit("modify_video", request, "mode", request.mode)
     _callback(body, request.callback_url)
     return body
 
@@ -207,16 +218,7 @@ def reframe_video_body(request: ReframeVideoRequest) -> dict[str, Any]:
     _enum("aspect_ratio", request.aspect_ratio, ASPECT_RATIOS, required=True)
     _enum("model", request.model, REFRAME_VIDEO_MODELS, required=False)
     _prompt(request.prompt, required=False)
-    body: dict[str, Any] = {
-        "generation_type": "reframe_video",
-        "media": {"url": _source("video", request.video, "video")},
-        "model": request.model or DEFAULT_VIDEO_MODEL,
-        "aspect_ratio": request.aspect_ratio,
-    }
-    _put(body, prompt=request.prompt)
-    if request.first_frame is not None:
-        check_image("first_frame", request.first_frame)
-        body["first_frame"] = {"url": request.first_frame}
+    body = _video_edit("reframe_video", request, "aspect_ratio", request.aspect_ratio)
     body.update(_position(request.position))
     _callback(body, request.callback_url)
     return body
